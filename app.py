@@ -1,0 +1,23 @@
+"""LSTM Stock Lab: the entry point that defines the pages and the shared sidebar."""
+
+import os
+
+# TensorFlow's C++ start-up chatter means nothing to a person using the app.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import streamlit as st  # noqa: E402
+
+from pages import common  # noqa: E402
+
+st.set_page_config(page_title="LSTM Stock Lab", page_icon="📈", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page("pages/market.py", title="Market", icon="📊", default=True),
+        st.Page("pages/train.py", title="Train & Predict", icon="🧠"),
+        st.Page("pages/compare.py", title="Compare runs", icon="⚖️"),
+        st.Page("pages/inside.py", title="Inside the LSTM", icon="🔬"),
+    ]
+)
+common.sidebar()
+navigation.run()

@@ -1,0 +1,113 @@
+"""The one frozen description of a training run, validated when it is made."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+TICKER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,14}$")
+"""Tickers as Yahoo spells them (BRK-B, ^GSPC, EURUSD=X); nothing that could form a path."""
+
+MAX_LAG = 1000
+MAX_EPOCHS = 1000
+MAX_BATCH_SIZE = 100_000
+MAX_UNITS = 1024
+
+
+def normalize_ticker(text: str) -> str:
+    """Return `text` as an upper-case ticker, or raise ValueError if it is not a safe ticker."""
+    if not isinstance(text, str):
+        raise ValueError("ticker must be text such as MSFT")
+    ticker = text.strip().upper()
+    if not TICKER_PATTERN.match(ticker) or ".." in ticker:
+        raise ValueError(
+            f"ticker {text!r} is not a valid symbol: use 1-15 letters, digits, '.', '-', '^' or '='"
+        )
+    return ticker
+
+
+def _require_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a run: same config and seed give the same model."""
+
+    ticker: str = "MSFT"
+    lag: int = 60
+    batch_size: int = 200
+    epochs: int = 10
+    units: tuple[int, ...] = (128, 64)
+    dense_units: int = 25
+    learning_rate: float = 0.001
+    train_fraction: float = 0.8
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ticker", normalize_ticker(self.ticker))
+        _require_int("lag", self.lag, 2, MAX_LAG)
+        _require_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        _require_int("epochs", self.epochs, 1, MAX_EPOCHS)
+        if isinstance(self.units, list):
+            object.__setattr__(self, "units", tuple(self.units))
+        if not isinstance(self.units, tuple) or not 1 <= len(self.units) <= 4:
+            raise ValueError("units must list 1 to 4 LSTM layer sizes, such as (128, 64)")
+        for size in self.units:
+            _require_int("each LSTM layer's units", size, 1, MAX_UNITS)
+        _require_int("dense_units", self.dense_units, 0, MAX_UNITS)
+        if isinstance(self.learning_rate, bool) or not isinstance(self.learning_rate, int | float):
+            raise ValueError(f"learning_rate must be a number, got {self.learning_rate!r}")
+        if not 0 < self.learning_rate <= 1:
+            raise ValueError(f"learning_rate must be above 0 and at most 1, got {self.learning_rate}")
+        if isinstance(self.train_fraction, bool) or not isinstance(self.train_fraction, int | float):
+            raise ValueError(f"train_fraction must be a number, got {self.train_fraction!r}")
+        if not 0 < self.train_fraction < 1:
+            raise ValueError(
+                f"train_fraction must be between 0 and 1 (exclusive), got {self.train_fraction}"
+            )
+        _require_int("seed", self.seed, 0, 2**31 - 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form, units as a list."""
+        data = asdict(self)
+        data["units"] = list(self.units)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Inverse of `to_dict`; unknown keys raise ValueError."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        values = dict(data)
+        if "units" in values:
+            values["units"] = tuple(values["units"])
+        return cls(**values)
+
+    def with_changes(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed, validated again."""
+        return replace(self, **changes)
+
+    def label(self) -> str:
+        """A short human name: 'MSFT lag 60, batch 200, 10 epochs, seed 42'."""
+        return (
+            f"{self.ticker} lag {self.lag}, batch {self.batch_size}, "
+            f"{self.epochs} epochs, units {'/'.join(map(str, self.units))}, seed {self.seed}"
+        )
+
+
+TUTORIAL_MODEL_1 = TrainConfig(batch_size=200, epochs=10)
+TUTORIAL_MODEL_2 = TrainConfig(batch_size=1, epochs=10)
+QUICK_DEMO = TrainConfig(lag=30, batch_size=32, epochs=5, units=(32, 16), dense_units=16)
+
+PRESETS: dict[str, TrainConfig] = {
+    "Tutorial model 1 (batch 200, 10 epochs)": TUTORIAL_MODEL_1,
+    "Tutorial model 2 (batch 1, 10 epochs)": TUTORIAL_MODEL_2,
+    "Quick demo": QUICK_DEMO,
+}

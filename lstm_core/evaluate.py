@@ -1,0 +1,76 @@
+"""Honest metrics for a forecast, computed the same way for the LSTM and for the baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+METRIC_NAMES = ("mse_scaled", "rmse", "mae", "mape", "mase", "direction_accuracy")
+
+METRIC_LABELS = {
+    "mse_scaled": "MSE (standardized, tutorial's figure)",
+    "rmse": "RMSE ($)",
+    "mae": "MAE ($)",
+    "mape": "MAPE (%)",
+    "mase": "MASE",
+    "direction_accuracy": "Direction right (%)",
+}
+
+
+def in_sample_naive_mae(train_prices: np.ndarray) -> float:
+    """Mean absolute day-to-day change over the training prices: MASE's denominator."""
+    train_prices = np.asarray(train_prices, dtype=np.float64)
+    if len(train_prices) < 2:
+        raise ValueError("train_prices must hold at least 2 prices")
+    return float(np.mean(np.abs(np.diff(train_prices))))
+
+
+def forecast_metrics(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    last_known: np.ndarray,
+    scale_std: float,
+    naive_mae: float,
+) -> dict[str, float]:
+    """Metrics of one forecast in dollars, plus the MSE on the standardized scale.
+
+    `last_known` is the price the day before each target; a predicted move counts as right
+    when its sign matches the real move's sign (a forecast of no change is never right
+    unless the price really stayed put).
+    """
+    actual = np.asarray(actual, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+    last_known = np.asarray(last_known, dtype=np.float64)
+    if not actual.shape == predicted.shape == last_known.shape or actual.ndim != 1:
+        raise ValueError("actual, predicted and last_known must be 1-D arrays of the same length")
+    if len(actual) == 0:
+        raise ValueError("there must be at least one test value")
+    if scale_std <= 0 or naive_mae <= 0:
+        raise ValueError("scale_std and naive_mae must be positive")
+    errors = predicted - actual
+    return {
+        "mse_scaled": float(np.mean((errors / scale_std) ** 2)),
+        "rmse": float(np.sqrt(np.mean(errors**2))),
+        "mae": float(np.mean(np.abs(errors))),
+        "mape": float(100 * np.mean(np.abs(errors / actual))),
+        "mase": float(np.mean(np.abs(errors)) / naive_mae),
+        "direction_accuracy": float(
+            100 * np.mean(np.sign(predicted - last_known) == np.sign(actual - last_known))
+        ),
+    }
+
+
+def verdict(model_rmse: float, baseline_rmse: float) -> str:
+    """One plain sentence comparing the model's typical error with the baseline's."""
+    if baseline_rmse <= 0:
+        return f"On this test period the LSTM's typical error is ${model_rmse:,.2f}."
+    ratio = model_rmse / baseline_rmse - 1
+    if abs(ratio) < 0.005:
+        comparison = "about the same as simply repeating yesterday's price"
+    elif ratio > 0:
+        comparison = f"{ratio:.0%} larger than simply repeating yesterday's price"
+    else:
+        comparison = f"{-ratio:.0%} smaller than simply repeating yesterday's price"
+    return (
+        f"On this test period the LSTM's typical error is ${model_rmse:,.2f}, {comparison} "
+        f"(${baseline_rmse:,.2f})."
+    )

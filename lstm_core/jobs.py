@@ -1,0 +1,117 @@
+"""Training in a background thread that a UI can poll, stop, and leave without losing it.
+
+No Streamlit here: the thread only updates this object, and the page reads it on its reruns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_core.config import TrainConfig
+from lstm_core.errors import LabError
+
+HEARTBEAT_TIMEOUT = 8.0
+"""A job whose page has not looked at it for this long is stopped: its browser tab is gone."""
+
+
+def series_fingerprint(series: pd.Series) -> str:
+    """A short hash of a price series' dates and values, to tell whether a result still applies."""
+    digest = hashlib.sha256()
+    digest.update(np.asarray(series.index.asi8 if hasattr(series.index, "asi8") else []).tobytes())
+    digest.update(np.asarray(series.to_numpy(), dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def run_key(config: TrainConfig, fingerprint: str) -> str:
+    """The key under which a run's result is reused: same config, seed and data."""
+    return f"{fingerprint}:{sorted(config.to_dict().items())}"
+
+
+class TrainingJob:
+    """One training run in its own thread: queued, running, then done, stopped or failed."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        series: pd.Series,
+        heartbeat_timeout: float | None = HEARTBEAT_TIMEOUT,
+        runner: Callable[..., Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.series = series
+        self.key = run_key(config, series_fingerprint(series))
+        self.heartbeat_timeout = heartbeat_timeout
+        self.state = "queued"
+        self.progress: Any = None
+        self.result: Any = None
+        self.error: str | None = None
+        self.stop_reason: str | None = None
+        self.collected = False
+        self.created = time.monotonic()
+        self.last_heartbeat = time.monotonic()
+        self._stop = threading.Event()
+        self._runner = runner
+        self._thread = threading.Thread(target=self._run, name=f"train-{config.ticker}", daemon=True)
+
+    def start(self) -> TrainingJob:
+        """Start the thread and return self."""
+        self._thread.start()
+        return self
+
+    def heartbeat(self) -> None:
+        """Called by the page on each rerun: someone is still watching."""
+        self.last_heartbeat = time.monotonic()
+
+    def request_stop(self, reason: str = "stopped by you") -> None:
+        """Ask training to end at the next batch; the model trained so far is kept."""
+        self.stop_reason = self.stop_reason or reason
+        self._stop.set()
+
+    @property
+    def finished(self) -> bool:
+        """True once the thread has produced a result or an error."""
+        return self.state in {"done", "stopped", "failed"}
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the thread ends; True when it has."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _should_stop(self) -> bool:
+        if self.heartbeat_timeout is not None:
+            if time.monotonic() - self.last_heartbeat > self.heartbeat_timeout:
+                self.request_stop("stopped because its browser tab was closed")
+        return self._stop.is_set()
+
+    def _on_progress(self, progress: Any) -> None:
+        self.state = "running"
+        self.progress = progress
+
+    def _run(self) -> None:
+        # Imported here so that creating a job (and the page that does it) stays light.
+        from lstm_core.pipeline import run_training
+
+        runner = self._runner or run_training
+        try:
+            result = runner(
+                self.config, self.series, progress=self._on_progress, should_stop=self._should_stop
+            )
+        except (LabError, ValueError) as error:
+            self.error = str(error)
+            self.state = "failed"
+            return
+        except Exception as error:
+            # A thread that dies silently leaves the page waiting forever; report instead.
+            # This code never calls Streamlit, so no rerun or stop signal can be swallowed.
+            self.error = f"Training failed unexpectedly ({type(error).__name__}: {error})."
+            self.state = "failed"
+            return
+        self.result = result
+        self.state = "stopped" if result.stopped else "done"

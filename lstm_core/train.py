@@ -1,0 +1,203 @@
+"""Training through `model.fit` with a progress hook and a stop request."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from lstm_core.config import TrainConfig
+from lstm_core.model import build_model
+from lstm_core.preprocessing import PreparedData
+
+# One training at a time per process: Keras' random seed is global, so two fits running at
+# once would disturb each other's results, and two cores gain nothing from running both.
+TRAINING_LOCK = threading.Lock()
+
+DEFAULT_MIN_INTERVAL = 0.1
+"""Batch progress is reported at most this often (seconds), so a UI never redraws > 10 times/s."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress hook is told, after a batch (throttled) and after every epoch."""
+
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+    loss: float | None
+    epoch_losses: tuple[float, ...]
+    elapsed: float
+    seconds_left: float | None
+    epoch_finished: bool
+
+    @property
+    def fraction(self) -> float:
+        """Share of all batches done, 0..1."""
+        total = self.epochs * self.batches
+        done = (self.epoch - 1) * self.batches + self.batch
+        return min(1.0, done / total) if total else 0.0
+
+
+ProgressHook = Callable[[Progress], None]
+StopRequest = Callable[[], bool]
+
+
+@dataclass
+class TrainOutcome:
+    """A trained (or partly trained) model and how training went."""
+
+    model: keras.Model
+    loss_history: list[float]
+    stopped: bool
+    epochs_completed: int
+    seconds: float
+    fit_options: dict[str, object] = field(default_factory=dict)
+
+
+def fit_options(batch_size: int, train_count: int) -> dict[str, object]:
+    """The speed levers chosen for a batch size (see bench/bench_training.py for the numbers).
+
+    At batch size 1 training is bound by per-step latency, so running many steps per call
+    and compiling the step with XLA pay off; at larger batches both cost more than they save.
+    """
+    batches = max(1, -(-train_count // batch_size))
+    if batch_size <= 2:
+        return {"jit_compile": True, "steps_per_execution": min(50, batches)}
+    return {"jit_compile": False, "steps_per_execution": 1}
+
+
+class _HookCallback(keras.callbacks.Callback):
+    """Forwards Keras' batch and epoch events to a plain callable and polls the stop request."""
+
+    def __init__(
+        self,
+        epochs: int,
+        batches: int,
+        steps_per_execution: int,
+        progress: ProgressHook | None,
+        should_stop: StopRequest | None,
+        min_interval: float,
+    ) -> None:
+        super().__init__()
+        self.epochs = epochs
+        self.batches = batches
+        self.steps_per_execution = steps_per_execution
+        self.progress = progress
+        self.should_stop = should_stop
+        self.min_interval = min_interval
+        self.epoch_losses: list[float] = []
+        self.full_epochs = 0
+        self.stopped = False
+        self.current_epoch = 0
+        self.started = time.perf_counter()
+        self.last_report = float("-inf")
+
+    def _report(self, batch: int, loss: float | None, epoch_finished: bool) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.perf_counter() - self.started
+        done = self.current_epoch * self.batches + batch
+        total = self.epochs * self.batches
+        seconds_left = elapsed / done * (total - done) if done else None
+        self.last_report = time.perf_counter()
+        self.progress(
+            Progress(
+                epoch=self.current_epoch + 1,
+                epochs=self.epochs,
+                batch=batch,
+                batches=self.batches,
+                loss=loss,
+                epoch_losses=tuple(self.epoch_losses),
+                elapsed=elapsed,
+                seconds_left=seconds_left,
+                epoch_finished=epoch_finished,
+            )
+        )
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.started = time.perf_counter()
+        self._report(0, None, epoch_finished=False)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.current_epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.should_stop is not None and self.should_stop():
+            self.stopped = True
+            self.model.stop_training = True
+        if time.perf_counter() - self.last_report >= self.min_interval:
+            # With steps_per_execution > 1 Keras passes the index of the last step run.
+            batches_done = min(self.batches, batch + 1)
+            loss = None if logs is None or "loss" not in logs else float(logs["loss"])
+            self._report(batches_done, loss, epoch_finished=False)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        loss = float((logs or {}).get("loss", np.nan))
+        self.epoch_losses.append(loss)
+        if not self.stopped:
+            self.full_epochs += 1
+            self._report(self.batches, loss, epoch_finished=True)
+
+
+def train_model(
+    config: TrainConfig,
+    prepared: PreparedData,
+    progress: ProgressHook | None = None,
+    should_stop: StopRequest | None = None,
+    min_interval: float = DEFAULT_MIN_INTERVAL,
+) -> TrainOutcome:
+    """Build and fit the model for `config` on `prepared`'s training windows.
+
+    `progress` is called from this thread; `should_stop` is polled after each batch (or group
+    of batches) and, when it returns True, training ends there and the model is kept as it is.
+    The same config and seed give the same loss history.
+    """
+    if config.lag != prepared.lag:
+        raise ValueError(f"config.lag ({config.lag}) differs from the prepared data's lag")
+    options = fit_options(config.batch_size, prepared.train_count)
+    batches = max(1, -(-prepared.train_count // config.batch_size))
+    with TRAINING_LOCK:
+        # Clearing Keras' global state keeps memory flat over many runs (tensorflow#61791).
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(config.seed)
+        model = build_model(
+            config,
+            jit_compile=bool(options["jit_compile"]),
+            steps_per_execution=int(options["steps_per_execution"]),
+        )
+        hook = _HookCallback(
+            epochs=config.epochs,
+            batches=batches,
+            steps_per_execution=int(options["steps_per_execution"]),
+            progress=progress,
+            should_stop=should_stop,
+            min_interval=min_interval,
+        )
+        started = time.perf_counter()
+        if should_stop is not None and should_stop():
+            hook.stopped = True
+        else:
+            model.fit(
+                prepared.x_train,
+                prepared.y_train,
+                batch_size=config.batch_size,
+                epochs=config.epochs,
+                shuffle=True,
+                verbose=0,
+                callbacks=[hook],
+            )
+        seconds = time.perf_counter() - started
+    return TrainOutcome(
+        model=model,
+        loss_history=hook.epoch_losses,
+        stopped=hook.stopped,
+        epochs_completed=hook.full_epochs,
+        seconds=seconds,
+        fit_options=options,
+    )

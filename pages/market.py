@@ -1,0 +1,97 @@
+"""Market: the four companies' adjusted close, one in detail, the rows behind it, and the data source."""
+
+import streamlit as st
+
+from lstm_core import charts, data
+from lstm_core.errors import DataError, RefreshError
+from pages import common
+
+st.title("Market")
+message = st.session_state.pop("market_message", None)
+if message is not None:
+    kind, text = message
+    (st.error if kind == "error" else st.success)(text)
+st.write(
+    "Daily **adjusted close** prices: the closing price corrected for splits and dividends, "
+    "so that a price years ago compares fairly with today's."
+)
+
+prices = common.price_data()
+frame = prices.frame
+
+shared_axis = st.toggle(
+    "Same price axis for every company",
+    value=False,
+    help="On: compare price levels across companies. Off: see each company's own ups and downs.",
+)
+st.plotly_chart(
+    charts.facet_chart(frame, data.COMPANY_NAMES, shared_y=shared_axis),
+    key="facets",
+)
+
+st.subheader("One company in detail")
+ticker = common.ticker_select("market_ticker", label="Company")
+series = prices.series(ticker)
+st.plotly_chart(
+    charts.detail_chart(series, f"{data.COMPANY_NAMES.get(ticker, ticker)} ({ticker})"),
+    key="detail",
+)
+
+st.subheader("Each company over the whole period")
+st.dataframe(data.summary_table(prices), hide_index=True)
+
+st.subheader("The latest rows")
+latest = frame[frame["Ticker"] == ticker].sort_values("Date", ascending=False).head(10)
+st.dataframe(
+    latest,
+    hide_index=True,
+    column_config={"Date": st.column_config.DateColumn("Date", format="YYYY-MM-DD")},
+)
+with st.expander("What the columns mean"):
+    st.markdown(
+        "- **Date**: the trading day.\n"
+        "- **Ticker**: the company's stock symbol.\n"
+        "- **Open / High / Low / Close**: the first, highest, lowest and last price of the day.\n"
+        "- **Adj Close**: the close corrected for later splits and dividends; the models use it.\n"
+        "- **Volume**: how many shares changed hands that day."
+    )
+
+st.subheader("Where the data comes from")
+st.write(prices.description)
+refresh_column, upload_column = st.columns(2)
+with refresh_column:
+    if st.button(
+        "Refresh from Yahoo Finance",
+        help="Download the latest prices of the four companies. Needs an internet connection.",
+    ):
+        with st.spinner("Asking Yahoo Finance…"):
+            try:
+                refreshed = data.refresh_from_yahoo()
+            except RefreshError as error:
+                st.session_state["market_message"] = ("error", str(error))
+            else:
+                common.set_price_data(refreshed)
+                st.session_state["market_message"] = ("success", refreshed.description)
+        st.rerun()
+with upload_column:
+    uploaded = st.file_uploader(
+        "Or use your own CSV",
+        type=["csv", "txt"],
+        help="A Yahoo Finance export (Date, Open, High, Low, Close, Adj Close, Volume) or a file "
+        "with a Ticker column. Read in memory, never stored.",
+        key="upload",
+    )
+    if uploaded is not None and st.session_state.get("uploaded_id") != uploaded.file_id:
+        st.session_state["uploaded_id"] = uploaded.file_id
+        try:
+            loaded = data.read_price_csv(uploaded.getvalue(), name=uploaded.name)
+        except DataError as error:
+            st.session_state["market_message"] = ("error", f"{uploaded.name}: {error}")
+        else:
+            common.set_price_data(loaded)
+            st.session_state["market_message"] = ("success", loaded.description)
+        st.rerun()
+if prices.source != "snapshot" and st.button("Back to the bundled snapshot"):
+    common.set_price_data(data.load_snapshot())
+    st.session_state["market_message"] = ("success", "Back on the bundled snapshot.")
+    st.rerun()

@@ -1,0 +1,360 @@
+"""Train & Predict: choose settings in a form, watch the LSTM learn, compare it with the baseline."""
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from lstm_core import charts
+from lstm_core.config import PRESETS, QUICK_DEMO, TrainConfig
+from lstm_core.errors import LabError
+from lstm_core.evaluate import METRIC_LABELS, METRIC_NAMES, verdict
+from lstm_core.jobs import run_key, series_fingerprint
+from lstm_core.preprocessing import check_fits
+from pages import common
+
+BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 100, 128, 200, 256, 512]
+LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03]
+SETTINGS_KEY = "train_settings"
+FORM_FIELDS = {
+    "form_lag": "lag",
+    "form_batch": "batch_size",
+    "form_epochs": "epochs",
+    "form_dense": "dense_units",
+    "form_lr": "learning_rate",
+    "form_share": "train_fraction",
+    "form_seed": "seed",
+}
+
+
+def settings_from_query() -> tuple[dict[str, Any], str | None]:
+    """Settings from a shared link (?lag=60&batch_size=200...), and a sentence if they are bad."""
+    params = st.query_params.to_dict()
+    if not params:
+        return {}, None
+    try:
+        values: dict[str, Any] = {}
+        for name in ("lag", "batch_size", "epochs", "dense_units", "seed"):
+            if name in params:
+                values[name] = int(params[name])
+        for name in ("learning_rate", "train_fraction"):
+            if name in params:
+                values[name] = float(params[name])
+        if "units" in params:
+            values["units"] = tuple(int(part) for part in params["units"].split("-") if part)
+        if "ticker" in params:
+            values["ticker"] = params["ticker"]
+        TrainConfig(**values)
+    except (ValueError, TypeError) as error:
+        return {}, f"The settings in this link could not be used ({error}); showing the defaults."
+    return values, None
+
+
+def config_to_query(config: TrainConfig) -> dict[str, str]:
+    """The config as URL parameters, so a link reproduces it."""
+    params = {key: str(value) for key, value in config.to_dict().items() if key != "units"}
+    params["units"] = "-".join(str(size) for size in config.units)
+    return params
+
+
+def load_settings_into_form(config: TrainConfig) -> None:
+    """Put a config's values into the form's widgets (before they are drawn)."""
+    st.session_state[SETTINGS_KEY] = config
+    for key, name in FORM_FIELDS.items():
+        st.session_state[key] = getattr(config, name)
+    st.session_state["form_units1"] = config.units[0]
+    st.session_state["form_units2"] = config.units[1] if len(config.units) > 1 else 0
+    if config.batch_size not in BATCH_SIZES:
+        st.session_state["form_batch"] = min(BATCH_SIZES, key=lambda size: abs(size - config.batch_size))
+
+
+def apply_preset() -> None:
+    """Fill the form from the chosen preset, keeping the chosen ticker."""
+    name = st.session_state.get("preset")
+    if name in PRESETS:
+        load_settings_into_form(PRESETS[name].with_changes(ticker=common.current_ticker()))
+
+
+def init_form() -> None:
+    """Give the form its values: from the link, else the last settings, else the quick demo."""
+    if SETTINGS_KEY not in st.session_state:
+        values, problem = settings_from_query()
+        if problem:
+            st.warning(problem)
+        if "ticker" in values and values["ticker"].upper() in common.price_data().tickers():
+            st.session_state[common.TICKER_KEY] = values["ticker"].upper()
+        values["ticker"] = common.current_ticker()
+        load_settings_into_form(QUICK_DEMO.with_changes(**values))
+    elif "form_lag" not in st.session_state:
+        # Streamlit forgets a page's widget values when another page is shown.
+        load_settings_into_form(st.session_state[SETTINGS_KEY])
+
+
+def settings_form() -> TrainConfig | None:
+    """Draw the form; return a config when Train was pressed and the settings are valid."""
+    prices = common.price_data()
+    tickers = prices.tickers()
+    st.selectbox(
+        "Start from a preset",
+        ["(your own settings)", *PRESETS],
+        key="preset",
+        on_change=apply_preset,
+        help="The tutorial's two models differ only in batch size. The quick demo trains in "
+        "about 10 seconds.",
+    )
+    with st.form("train_form"):
+        ticker = st.selectbox(
+            "Ticker",
+            tickers,
+            index=tickers.index(common.current_ticker()),
+            help="The company whose adjusted close the model learns to predict.",
+        )
+        lag = st.slider(
+            "Lag (days)",
+            2,
+            250,
+            key="form_lag",
+            help="How many past days the model sees to predict the next one (the window length).",
+        )
+        batch_size = st.select_slider(
+            "Batch size",
+            BATCH_SIZES,
+            key="form_batch",
+            help="How many windows the model looks at before each small correction. Small batches "
+            "make many corrections per epoch: slower, often more accurate.",
+        )
+        epochs = st.slider(
+            "Epochs", 1, 100, key="form_epochs", help="How many times training goes over all data."
+        )
+        with st.expander("Advanced"):
+            first_units = st.number_input(
+                "Units in LSTM layer 1",
+                1,
+                512,
+                key="form_units1",
+                help="The size of the first layer's memory. The tutorial uses 128.",
+            )
+            second_units = st.number_input(
+                "Units in LSTM layer 2 (0 = only one layer)",
+                0,
+                512,
+                key="form_units2",
+                help="The second, stacked layer. The tutorial uses 64.",
+            )
+            dense_units = st.number_input(
+                "Units in the dense layer (0 = none)",
+                0,
+                512,
+                key="form_dense",
+                help="A plain layer between the LSTM and the output. The tutorial uses 25.",
+            )
+            learning_rate = st.select_slider(
+                "Learning rate",
+                LEARNING_RATES,
+                key="form_lr",
+                help="How big each correction is. Too big jumps around; too small learns slowly.",
+            )
+            train_fraction = st.slider(
+                "Train share",
+                0.5,
+                0.95,
+                step=0.05,
+                key="form_share",
+                help="The first part of the history trains the model; the rest tests it, unseen.",
+            )
+            seed = st.number_input(
+                "Seed",
+                0,
+                2**31 - 1,
+                step=1,
+                key="form_seed",
+                help="Fixes the random start, so the same settings give the same result.",
+            )
+        submitted = st.form_submit_button("Train", type="primary")
+    if not submitted:
+        return None
+    units = (int(first_units), int(second_units)) if second_units else (int(first_units),)
+    try:
+        config = TrainConfig(
+            ticker=ticker,
+            lag=int(lag),
+            batch_size=int(batch_size),
+            epochs=int(epochs),
+            units=units,
+            dense_units=int(dense_units),
+            learning_rate=float(learning_rate),
+            train_fraction=round(float(train_fraction), 4),
+            seed=int(seed),
+        )
+        check_fits(len(prices.series(ticker)), config.lag, config.train_fraction, config.batch_size)
+    except (ValueError, LabError) as error:
+        st.error(f"These settings cannot be trained: {error}")
+        return None
+    st.session_state[common.TICKER_KEY] = config.ticker
+    st.session_state[SETTINGS_KEY] = config
+    return config
+
+
+def start_or_reuse(config: TrainConfig) -> None:
+    """Reuse an identical earlier run at once, else start training in the background."""
+    series = common.price_data().series(config.ticker)
+    key = run_key(config, series_fingerprint(series))
+    st.query_params.from_dict(config_to_query(config))
+    if key in common.results():
+        st.session_state[common.CURRENT_KEY] = key
+        st.info("Same settings, seed and data as an earlier run: showing that result at once.")
+        return
+    active = common.job()
+    if active is not None and not active.finished:
+        st.warning("A training is already running. Stop it or wait for it to finish first.")
+        return
+    common.start_job(config, series)
+
+
+@st.fragment(run_every=0.5)
+def live_training() -> None:
+    """Progress bar, growing loss curve and Stop button, redrawn twice a second."""
+    active = common.job()
+    if active is None or active.collected:
+        return
+    active.heartbeat()
+    if active.finished:
+        st.rerun()
+    progress = active.progress
+    st.progress(progress.fraction if progress else 0.0, text=common.describe_progress(active))
+    losses = list(progress.epoch_losses) if progress else []
+    st.plotly_chart(charts.loss_chart(losses, active.config.epochs), key="live_loss")
+    if active.stop_reason:
+        st.caption("Stopping after the current batch…")
+    elif st.button("Stop", key="stop_training", help="End training now and keep the model so far."):
+        active.request_stop()
+        st.caption("Stopping after the current batch…")
+
+
+def metrics_table(result: Any) -> pd.DataFrame:
+    """The LSTM's and the baseline's metrics side by side."""
+    rows = []
+    for name in METRIC_NAMES:
+        rows.append(
+            {
+                "metric": METRIC_LABELS[name],
+                "LSTM": result.metrics["lstm"][name],
+                "Tomorrow = today": result.metrics["persistence"][name],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def predictions_csv(result: Any) -> bytes:
+    """The test predictions as CSV bytes."""
+    frame = pd.DataFrame(
+        {
+            "date": result.test_dates.strftime("%Y-%m-%d"),
+            "actual": result.actual,
+            "lstm": result.predicted,
+            "tomorrow_equals_today": result.persistence,
+        }
+    )
+    return frame.to_csv(index=False).encode()
+
+
+def show_result(result: Any) -> None:
+    """Everything about a finished run: overlay, verdict, metrics, loss, model, downloads."""
+    config = result.config
+    st.subheader(f"Result: {config.label()}")
+    if result.stopped:
+        st.warning(
+            f"Training was stopped after {result.epochs_completed} full epoch(s) of "
+            f"{config.epochs}; the results below are for the model as trained so far."
+        )
+    lstm, baseline = result.metrics["lstm"], result.metrics["persistence"]
+    st.info(verdict(lstm["rmse"], baseline["rmse"]))
+    prepared = result.prepared
+    train_end = prepared.train_count + prepared.lag
+    st.plotly_chart(
+        charts.prediction_chart(
+            prepared.dates[:train_end],
+            prepared.prices[:train_end],
+            result.test_dates,
+            result.actual,
+            {"LSTM prediction": result.predicted},
+            result.persistence,
+        ),
+        key="overlay",
+    )
+    columns = st.columns(4)
+    columns[0].metric(
+        "LSTM typical error (RMSE)",
+        f"${lstm['rmse']:,.2f}",
+        delta=f"{lstm['rmse'] - baseline['rmse']:+,.2f} vs baseline",
+        delta_color="inverse",
+    )
+    columns[1].metric("Baseline typical error (RMSE)", f"${baseline['rmse']:,.2f}")
+    columns[2].metric("LSTM direction right", f"{lstm['direction_accuracy']:.1f}%")
+    columns[3].metric("Test days", f"{result.n_test}", help=f"{result.n_train} training windows")
+    st.dataframe(
+        metrics_table(result),
+        hide_index=True,
+        column_config={
+            "LSTM": st.column_config.NumberColumn(format="%.4f"),
+            "Tomorrow = today": st.column_config.NumberColumn(format="%.4f"),
+        },
+    )
+    st.caption(
+        "RMSE and MAE are typical errors in dollars; MAPE in percent of the price; MASE below 1 "
+        "beats a day-to-day naive guess on the training data. 'Tomorrow = today' predicts no "
+        "move, so its direction score only counts days the price did not move."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.loss_chart(result.loss_history, config.epochs), key="final_loss")
+    with right:
+        st.markdown("**The model**")
+        layers = pd.DataFrame(result.layers, columns=["layer", "type", "parameters"])
+        st.dataframe(layers, hide_index=True)
+        st.caption(f"{int(layers['parameters'].sum()):,} parameters in all; trained in "
+                   f"{result.seconds:.1f} s.")
+    download_left, download_right = st.columns(2)
+    download_left.download_button(
+        "Download predictions (CSV)",
+        predictions_csv(result),
+        file_name=f"{config.ticker}_predictions.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
+    if result.model is not None:
+        if getattr(result, "model_bytes", None) is None:
+            from lstm_core.model import model_to_bytes
+
+            result.model_bytes = model_to_bytes(result.model)
+        download_right.download_button(
+            "Download the model (.keras)",
+            result.model_bytes,
+            file_name=f"{config.ticker}_lstm.keras",
+            on_click="ignore",
+        )
+
+
+st.title("Train & Predict")
+st.write(
+    "Pick settings, press **Train**, and watch the model learn. It is then tested on the last "
+    "part of the history it never saw, against the simplest possible forecast: tomorrow's price "
+    "equals today's."
+)
+common.collect_finished_job()
+init_form()
+chosen = settings_form()
+if chosen is not None:
+    start_or_reuse(chosen)
+
+active_job = common.job()
+if active_job is not None and active_job.state == "failed":
+    st.error(f"The last training could not finish: {active_job.error}")
+if active_job is not None and not active_job.finished:
+    live_training()
+
+current = common.current_result()
+if current is not None:
+    show_result(current)
+elif active_job is None or active_job.finished:
+    st.caption("No model trained yet in this session: choose settings above and press Train.")

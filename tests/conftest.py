@@ -1,0 +1,19 @@
+"""Shared test settings: quiet TensorFlow logs and small deterministic series."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def synthetic_series() -> pd.Series:
+    """A 300-day smooth price series with noise, on business days."""
+    generator = np.random.default_rng(7)
+    days = np.arange(300)
+    values = 100 + 10 * np.sin(days / 15) + days * 0.05 + generator.normal(0, 0.5, size=300)
+    index = pd.bdate_range("2020-01-01", periods=300)
+    return pd.Series(values, index=index, name="SYN")

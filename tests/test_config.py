@@ -1,0 +1,63 @@
+"""TrainConfig validation with exact messages."""
+
+import dataclasses
+
+import pytest
+
+from lstm_core.config import PRESETS, TUTORIAL_MODEL_1, TrainConfig, normalize_ticker
+
+
+def test_defaults_are_the_tutorials_model_1() -> None:
+    config = TrainConfig()
+    assert (config.lag, config.batch_size, config.epochs) == (60, 200, 10)
+    assert config.units == (128, 64) and config.dense_units == 25
+    assert config.train_fraction == 0.8
+    assert TUTORIAL_MODEL_1 == config
+
+
+def test_config_is_frozen_and_hashable() -> None:
+    config = TrainConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.lag = 5  # type: ignore[misc]
+    assert hash(config) == hash(TrainConfig())
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"lag": 0}, "lag must be between 2 and 1000, got 0"),
+        ({"lag": 2.5}, "lag must be a whole number, got 2.5"),
+        ({"epochs": 0}, "epochs must be between 1 and 1000, got 0"),
+        ({"batch_size": 0}, "batch_size must be between 1 and 100000, got 0"),
+        ({"train_fraction": 1.0}, "train_fraction must be between 0 and 1 (exclusive), got 1.0"),
+        ({"train_fraction": 0}, "train_fraction must be between 0 and 1 (exclusive), got 0"),
+        ({"seed": "abc"}, "seed must be a whole number, got 'abc'"),
+        ({"learning_rate": 0}, "learning_rate must be above 0 and at most 1, got 0"),
+        ({"units": ()}, "units must list 1 to 4 LSTM layer sizes, such as (128, 64)"),
+        ({"ticker": "../etc"}, "ticker '../etc' is not a valid symbol"),
+    ],
+)
+def test_invalid_values_raise_exact_messages(changes: dict, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        TrainConfig(**changes)
+    assert str(caught.value).startswith(message)
+
+
+def test_ticker_is_normalized() -> None:
+    assert TrainConfig(ticker=" msft ").ticker == "MSFT"
+    assert normalize_ticker("brk-b") == "BRK-B"
+    with pytest.raises(ValueError):
+        normalize_ticker("AAPL/../../x")
+
+
+def test_dict_round_trip_and_unknown_keys() -> None:
+    config = TrainConfig(units=(16, 8), seed=3)
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="unknown config keys: colour"):
+        TrainConfig.from_dict({"colour": "red"})
+
+
+def test_presets_include_both_tutorial_models_and_a_quick_demo() -> None:
+    batches = sorted(preset.batch_size for preset in PRESETS.values())
+    assert 1 in batches and 200 in batches
+    assert "Quick demo" in PRESETS

@@ -1,0 +1,57 @@
+"""Metrics against hand computations, and the persistence baseline."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lstm_core.baselines import persistence_forecast
+from lstm_core.evaluate import forecast_metrics, in_sample_naive_mae, verdict
+
+
+def test_persistence_repeats_the_last_value_of_each_window() -> None:
+    windows = np.arange(12).reshape(4, 3)
+    assert persistence_forecast(windows).tolist() == [2, 5, 8, 11]
+    assert persistence_forecast(windows[:, :, None]).tolist() == [2, 5, 8, 11]
+
+
+def test_metrics_match_a_hand_computation() -> None:
+    actual = np.array([10.0, 12.0, 11.0, 13.0])
+    predicted = np.array([11.0, 11.0, 12.0, 13.0])
+    last_known = np.array([9.0, 10.0, 12.0, 11.0])
+    metrics = forecast_metrics(actual, predicted, last_known, scale_std=2.0, naive_mae=0.5)
+    # Errors are 1, -1, 1, 0.
+    assert metrics["rmse"] == pytest.approx(math.sqrt(3 / 4))
+    assert metrics["mae"] == pytest.approx(3 / 4)
+    assert metrics["mse_scaled"] == pytest.approx((3 / 4) / 4)
+    assert metrics["mape"] == pytest.approx(100 * (1 / 10 + 1 / 12 + 1 / 11 + 0) / 4)
+    assert metrics["mase"] == pytest.approx((3 / 4) / 0.5)
+    # Moves predicted: +2, +1, 0, +2; real moves: +1, +2, -1, +2 -> right, right, wrong, right.
+    assert metrics["direction_accuracy"] == pytest.approx(75.0)
+
+
+def test_metrics_of_persistence_equal_numpy_on_a_random_walk() -> None:
+    generator = np.random.default_rng(0)
+    prices = 100 + np.cumsum(generator.normal(size=200))
+    actual, last_known = prices[1:], prices[:-1]
+    metrics = forecast_metrics(actual, last_known, last_known, scale_std=3.0, naive_mae=1.0)
+    assert metrics["rmse"] == pytest.approx(np.sqrt(np.mean(np.diff(prices) ** 2)))
+    assert metrics["mae"] == pytest.approx(np.mean(np.abs(np.diff(prices))))
+    assert metrics["direction_accuracy"] == 0.0
+
+
+def test_naive_mae_is_the_mean_absolute_daily_change() -> None:
+    assert in_sample_naive_mae(np.array([1.0, 3.0, 2.0, 2.0])) == pytest.approx((2 + 1 + 0) / 3)
+
+
+def test_verdict_says_how_much_larger_in_plain_words() -> None:
+    assert verdict(4.10, 2.971) == (
+        "On this test period the LSTM's typical error is $4.10, 38% larger than simply "
+        "repeating yesterday's price ($2.97)."
+    )
+    assert "smaller" in verdict(2.0, 4.0)
+
+
+def test_mismatched_lengths_raise_value_error() -> None:
+    with pytest.raises(ValueError, match="same length"):
+        forecast_metrics(np.ones(3), np.ones(2), np.ones(3), 1.0, 1.0)

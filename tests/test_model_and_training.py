@@ -1,0 +1,94 @@
+"""The tutorial's model shape, deterministic training, the progress hook and the stop request."""
+
+import keras
+import numpy as np
+import pytest
+
+from lstm_core.config import TrainConfig
+from lstm_core.model import build_model, layer_parameter_counts
+from lstm_core.pipeline import run_training
+from lstm_core.preprocessing import prepare
+from lstm_core.train import Progress, train_model
+
+TINY = TrainConfig(ticker="SYN", lag=10, batch_size=16, epochs=2, units=(8, 8), dense_units=4)
+
+
+def test_tutorial_model_has_the_published_parameter_counts() -> None:
+    model = build_model(TrainConfig())
+    counts = layer_parameter_counts(model)
+    assert [count for _, _, count in counts] == [66_560, 49_408, 1_625, 26]
+    assert model.count_params() == 117_619
+    # LSTM parameters by hand: 4 * units * (input + units + 1).
+    assert 4 * 128 * (1 + 128 + 1) == 66_560 and 4 * 64 * (128 + 64 + 1) == 49_408
+
+
+def test_same_config_and_seed_give_the_same_loss_history(synthetic_series) -> None:
+    prepared = prepare(synthetic_series, TINY.lag, TINY.train_fraction)
+    first = train_model(TINY, prepared)
+    second = train_model(TINY, prepared)
+    assert len(first.loss_history) == 2
+    assert first.loss_history == second.loss_history
+    other_seed = train_model(TINY.with_changes(seed=7), prepared)
+    assert other_seed.loss_history != first.loss_history
+
+
+def test_progress_hook_reports_epochs_and_throttles_batches(synthetic_series) -> None:
+    prepared = prepare(synthetic_series, TINY.lag, TINY.train_fraction)
+    events: list[Progress] = []
+    config = TINY.with_changes(batch_size=8)
+    outcome = train_model(config, prepared, progress=events.append, min_interval=3600)
+    epoch_events = [event for event in events if event.epoch_finished]
+    assert [event.epoch for event in epoch_events] == [1, 2]
+    assert [event.epoch_losses[-1] for event in epoch_events] == outcome.loss_history
+    # With a one-hour interval only the start is reported between epochs.
+    assert len(events) == 3
+    assert epoch_events[-1].fraction == 1.0
+
+
+def test_stop_request_ends_training_and_keeps_the_model(synthetic_series) -> None:
+    prepared = prepare(synthetic_series, TINY.lag, TINY.train_fraction)
+    calls = {"batches": 0}
+
+    def stop_after_three_batches() -> bool:
+        calls["batches"] += 1
+        return calls["batches"] >= 3
+
+    outcome = train_model(
+        TINY.with_changes(epochs=5, batch_size=8), prepared, should_stop=stop_after_three_batches
+    )
+    assert outcome.stopped
+    assert outcome.epochs_completed == 0
+    # The stop was seen after the third batch: training went no further.
+    assert calls["batches"] == 3
+    prediction = outcome.model.predict(prepared.x_test[:2], verbose=0)
+    assert prediction.shape == (2, 1) and np.all(np.isfinite(prediction))
+
+
+def test_run_training_scores_model_and_baseline_in_dollars(synthetic_series) -> None:
+    result = run_training(TINY, synthetic_series)
+    assert result.n_train == 232 and result.n_test == 58  # floor(0.8 * 290)
+    assert result.actual.tolist() == synthetic_series.to_numpy()[-58:].tolist()
+    persistence = synthetic_series.to_numpy()[-59:-1]
+    assert result.persistence == pytest.approx(persistence)
+    naive_rmse = float(np.sqrt(np.mean((persistence - result.actual) ** 2)))
+    assert result.metrics["persistence"]["rmse"] == pytest.approx(naive_rmse)
+    lstm_rmse = float(np.sqrt(np.mean((result.predicted - result.actual) ** 2)))
+    assert result.metrics["lstm"]["rmse"] == pytest.approx(lstm_rmse)
+    payload = result.to_json()
+    assert payload["history"]["loss"] == result.loss_history
+    assert len(payload["test"]["dates"]) == 58
+
+
+def test_batch_larger_than_training_set_is_refused(synthetic_series) -> None:
+    from lstm_core.errors import NotEnoughDataError
+
+    with pytest.raises(NotEnoughDataError, match="larger than the 232 training windows"):
+        run_training(TINY.with_changes(batch_size=500), synthetic_series)
+
+
+def test_batch_size_one_uses_the_latency_levers() -> None:
+    from lstm_core.train import fit_options
+
+    assert fit_options(1, 1000) == {"jit_compile": True, "steps_per_execution": 50}
+    assert fit_options(200, 1000)["steps_per_execution"] == 1
+    keras.backend.clear_session()

@@ -1,0 +1,101 @@
+"""Windows, split and scaler, checked on np.arange where every value names its position."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_core.errors import NotEnoughDataError
+from lstm_core.preprocessing import (
+    StandardScaler,
+    make_windows,
+    minimum_prices,
+    prepare,
+    split_count,
+)
+
+
+def test_windows_on_arange_hold_the_right_positions() -> None:
+    inputs, targets = make_windows(np.arange(10), lag=3)
+    assert inputs.shape == (7, 3)
+    assert inputs[0].tolist() == [0, 1, 2]
+    assert targets[0] == 3
+    assert inputs[-1].tolist() == [6, 7, 8]
+    assert targets[-1] == 9
+    # Every target is the value right after its window: no overlap, no gap (keras#14310).
+    assert np.array_equal(inputs[:, -1] + 1, targets)
+
+
+def test_window_count_is_n_minus_lag() -> None:
+    for length, lag in [(61, 60), (100, 1), (1511, 60)]:
+        inputs, targets = make_windows(np.arange(length), lag)
+        assert len(inputs) == len(targets) == length - lag
+
+
+def test_lag_too_long_raises_not_enough_data() -> None:
+    with pytest.raises(NotEnoughDataError, match="a lag of 10 days needs at least 11"):
+        make_windows(np.arange(10), lag=10)
+
+
+def test_invalid_lag_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="lag must be a positive whole number, got 0"):
+        make_windows(np.arange(10), lag=0)
+
+
+def test_split_is_floor_of_fraction() -> None:
+    assert split_count(1451, 0.8) == math.floor(0.8 * 1451) == 1160
+    assert split_count(10, 0.5) == 5
+
+
+def test_minimum_prices_leaves_one_window_each_side() -> None:
+    # 62 prices give 2 windows: floor(1.6) = 1 trains, 1 tests; 61 give 1 window, none trains.
+    assert minimum_prices(60, 0.8) == 62
+    length = minimum_prices(60, 0.8)
+    windows = length - 60
+    assert split_count(windows, 0.8) >= 1 and windows - split_count(windows, 0.8) >= 1
+    shorter = length - 1 - 60
+    assert split_count(shorter, 0.8) < 1 or shorter - split_count(shorter, 0.8) < 1
+
+
+def _series(values: np.ndarray) -> pd.Series:
+    return pd.Series(values, index=pd.bdate_range("2020-01-01", periods=len(values)))
+
+
+def test_prepare_splits_by_time_and_scales_with_training_prices_only() -> None:
+    values = np.arange(100, dtype=float)
+    prepared = prepare(_series(values), lag=5, train_fraction=0.8)
+    assert prepared.train_count == 76  # floor(0.8 * 95)
+    assert prepared.test_count == 19
+    touched = values[: 76 + 5]
+    assert prepared.scaler.mean == pytest.approx(touched.mean())
+    assert prepared.scaler.std == pytest.approx(touched.std())
+    # The first test window starts right after the last training window.
+    first_test = prepared.scaler.inverse(prepared.x_test[0, :, 0])
+    assert first_test.tolist() == pytest.approx([76, 77, 78, 79, 80])
+    assert prepared.test_actual[0] == 81
+    assert prepared.test_last_known[0] == 80
+    assert prepared.test_dates[0] == _series(values).index[81]
+
+
+def test_changing_test_prices_leaves_the_scaler_unchanged() -> None:
+    values = np.arange(100, dtype=float) + 50
+    before = prepare(_series(values), lag=5, train_fraction=0.8)
+    changed = values.copy()
+    changed[81:] = changed[81:] * 10 + 1000
+    after = prepare(_series(changed), lag=5, train_fraction=0.8)
+    assert after.scaler == before.scaler
+    assert np.array_equal(after.x_train, before.x_train)
+    assert not np.array_equal(after.y_test, before.y_test)
+
+
+def test_scaler_round_trip_and_flat_series() -> None:
+    scaler = StandardScaler.fit(np.array([1.0, 2.0, 3.0]))
+    assert scaler.transform(np.array([2.0]))[0] == pytest.approx(0.0)
+    assert scaler.inverse(scaler.transform(np.array([7.5])))[0] == pytest.approx(7.5)
+    assert StandardScaler.fit(np.array([5.0, 5.0])).std == 1.0
+
+
+def test_prepare_refuses_too_short_series_with_a_sentence() -> None:
+    with pytest.raises(NotEnoughDataError, match="There are 50 prices; a lag of 60 days"):
+        prepare(_series(np.arange(50.0)), lag=60, train_fraction=0.8)
