@@ -5,9 +5,9 @@ import os
 # TensorFlow's C++ start-up chatter means nothing to a person using the app.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from pages import common  # noqa: E402
+from pages import common
 
 st.set_page_config(page_title="LSTM Stock Lab", page_icon="📈", layout="wide")
 

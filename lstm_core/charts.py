@@ -1,4 +1,4 @@
-"""Plotly figures for the pages; plain functions of data, so they can be tested without a browser."""
+"""Plotly figures for the pages: plain functions of data, testable without a browser."""
 
 from __future__ import annotations
 

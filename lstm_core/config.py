@@ -63,8 +63,12 @@ class TrainConfig:
         if isinstance(self.learning_rate, bool) or not isinstance(self.learning_rate, int | float):
             raise ValueError(f"learning_rate must be a number, got {self.learning_rate!r}")
         if not 0 < self.learning_rate <= 1:
-            raise ValueError(f"learning_rate must be above 0 and at most 1, got {self.learning_rate}")
-        if isinstance(self.train_fraction, bool) or not isinstance(self.train_fraction, int | float):
+            raise ValueError(
+                f"learning_rate must be above 0 and at most 1, got {self.learning_rate}"
+            )
+        if isinstance(self.train_fraction, bool) or not isinstance(
+            self.train_fraction, int | float
+        ):
             raise ValueError(f"train_fraction must be a number, got {self.train_fraction!r}")
         if not 0 < self.train_fraction < 1:
             raise ValueError(

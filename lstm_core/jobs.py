@@ -58,7 +58,9 @@ class TrainingJob:
         self.last_heartbeat = time.monotonic()
         self._stop = threading.Event()
         self._runner = runner
-        self._thread = threading.Thread(target=self._run, name=f"train-{config.ticker}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"train-{config.ticker}", daemon=True
+        )
 
     def start(self) -> TrainingJob:
         """Start the thread and return self."""

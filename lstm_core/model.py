@@ -22,9 +22,9 @@ def build_model(
     hidden = inputs
     for index, units in enumerate(config.units):
         is_last = index == len(config.units) - 1
-        hidden = keras.layers.LSTM(
-            units, return_sequences=not is_last, name=f"lstm_{index + 1}"
-        )(hidden)
+        hidden = keras.layers.LSTM(units, return_sequences=not is_last, name=f"lstm_{index + 1}")(
+            hidden
+        )
     if config.dense_units > 0:
         hidden = keras.layers.Dense(config.dense_units, name="dense")(hidden)
     outputs = keras.layers.Dense(1, name="output")(hidden)

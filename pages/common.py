@@ -117,7 +117,10 @@ def describe_progress(active: TrainingJob) -> str:
     progress = active.progress
     if active.state == "queued" or progress is None:
         return "Waiting to start (another training on this server finishes first)…"
-    text = f"Epoch {progress.epoch} of {progress.epochs} · batch {progress.batch} of {progress.batches}"
+    text = (
+        f"Epoch {progress.epoch} of {progress.epochs} · "
+        f"batch {progress.batch} of {progress.batches}"
+    )
     if progress.seconds_left is not None and progress.batch + progress.epoch > 1:
         text += f" · about {progress.seconds_left:,.0f} s left"
     return text

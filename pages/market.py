@@ -1,4 +1,4 @@
-"""Market: the four companies' adjusted close, one in detail, the rows behind it, and the data source."""
+"""Market: the four companies' adjusted close, one in detail, the rows, the data source."""
 
 import streamlit as st
 

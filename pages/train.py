@@ -1,4 +1,4 @@
-"""Train & Predict: choose settings in a form, watch the LSTM learn, compare it with the baseline."""
+"""Train & Predict: choose settings, watch the LSTM learn, compare it with the baseline."""
 
 from typing import Any
 
@@ -65,7 +65,9 @@ def load_settings_into_form(config: TrainConfig) -> None:
     st.session_state["form_units1"] = config.units[0]
     st.session_state["form_units2"] = config.units[1] if len(config.units) > 1 else 0
     if config.batch_size not in BATCH_SIZES:
-        st.session_state["form_batch"] = min(BATCH_SIZES, key=lambda size: abs(size - config.batch_size))
+        st.session_state["form_batch"] = min(
+            BATCH_SIZES, key=lambda size: abs(size - config.batch_size)
+        )
 
 
 def apply_preset() -> None:
@@ -312,8 +314,10 @@ def show_result(result: Any) -> None:
         st.markdown("**The model**")
         layers = pd.DataFrame(result.layers, columns=["layer", "type", "parameters"])
         st.dataframe(layers, hide_index=True)
-        st.caption(f"{int(layers['parameters'].sum()):,} parameters in all; trained in "
-                   f"{result.seconds:.1f} s.")
+        st.caption(
+            f"{int(layers['parameters'].sum()):,} parameters in all; trained in "
+            f"{result.seconds:.1f} s."
+        )
     download_left, download_right = st.columns(2)
     download_left.download_button(
         "Download predictions (CSV)",
