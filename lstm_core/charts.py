@@ -172,3 +172,78 @@ def prediction_chart(
         margin={"t": 40, "b": 10},
     )
     return figure
+
+
+def loss_curves_chart(histories: dict[str, Sequence[float]]) -> go.Figure:
+    """Several runs' loss per epoch on one chart."""
+    figure = go.Figure()
+    for label, losses in histories.items():
+        figure.add_trace(
+            go.Scatter(
+                x=list(range(1, len(losses) + 1)), y=list(losses), mode="lines+markers", name=label
+            )
+        )
+    figure.update_layout(
+        height=320,
+        xaxis_title="epoch",
+        yaxis_title="training loss (MSE, standardized)",
+        yaxis_type="log",
+        title={"text": "Training loss of each run", "x": 0},
+        margin={"t": 40, "b": 10},
+    )
+    return figure
+
+
+def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
+    """Hyperparameters against the test RMSE relative to the baseline, one line per run."""
+    dimensions = [
+        {"label": "lag", "values": table["lag"]},
+        {"label": "batch (log2)", "values": np.log2(table["batch"].astype(float))},
+        {"label": "epochs", "values": table["epochs"]},
+        {"label": "units (layer 1)", "values": [int(str(u).split("/")[0]) for u in table["units"]]},
+        {"label": "learning rate (log10)", "values": np.log10(table["learning rate"])},
+        {"label": "train share", "values": table["train share"]},
+        {"label": "LSTM / baseline RMSE", "values": table["LSTM / baseline"]},
+    ]
+    figure = go.Figure(
+        go.Parcoords(
+            line={
+                "color": table["LSTM / baseline"],
+                "colorscale": "RdYlGn_r",
+                "showscale": True,
+                "colorbar": {"title": "LSTM / baseline"},
+            },
+            dimensions=dimensions,
+        )
+    )
+    figure.update_layout(
+        height=380,
+        title={"text": "Settings against test error (below 1 beats the baseline)", "x": 0},
+        margin={"t": 70, "l": 60, "r": 40},
+    )
+    return figure
+
+
+def ratio_heatmap(frame: pd.DataFrame) -> go.Figure:
+    """Lag x batch size heatmap of LSTM RMSE / baseline RMSE, values written in the cells."""
+    figure = go.Figure(
+        go.Heatmap(
+            z=frame.to_numpy(),
+            x=[str(column) for column in frame.columns],
+            y=[str(index) for index in frame.index],
+            colorscale="RdYlGn_r",
+            zmid=1.0,
+            text=np.round(frame.to_numpy(), 2),
+            texttemplate="%{text}",
+            hovertemplate="lag %{y}, batch %{x}<br>LSTM / baseline RMSE %{z:.2f}<extra></extra>",
+            colorbar={"title": "LSTM / baseline"},
+        )
+    )
+    figure.update_layout(
+        height=360,
+        xaxis_title="batch size",
+        yaxis_title="lag (days)",
+        title={"text": "Test RMSE relative to 'tomorrow = today' (below 1 is better)", "x": 0},
+        margin={"t": 40, "b": 10},
+    )
+    return figure

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,18 +35,33 @@ def run_key(config: TrainConfig, fingerprint: str) -> str:
 
 
 class TrainingJob:
-    """One training run in its own thread: queued, running, then done, stopped or failed."""
+    """Training runs in their own thread: queued, running, then done, stopped or failed.
+
+    One config is the usual case; several (seeds, a grid) run one after another, and `results`
+    collects them. `kind` tells the pages which one started it ("train", "seeds", "sweep").
+    """
 
     def __init__(
         self,
-        config: TrainConfig,
+        config: TrainConfig | Sequence[TrainConfig],
         series: pd.Series,
         heartbeat_timeout: float | None = HEARTBEAT_TIMEOUT,
         runner: Callable[..., Any] | None = None,
+        kind: str = "train",
     ) -> None:
-        self.config = config
+        self.configs: tuple[TrainConfig, ...] = (
+            (config,) if isinstance(config, TrainConfig) else tuple(config)
+        )
+        if not self.configs:
+            raise ValueError("a job needs at least one config")
+        self.config = self.configs[0]
+        self.kind = kind
         self.series = series
-        self.key = run_key(config, series_fingerprint(series))
+        self.fingerprint = series_fingerprint(series)
+        self.key = run_key(self.config, self.fingerprint)
+        self.keys = [run_key(each, self.fingerprint) for each in self.configs]
+        self.results: list[Any] = []
+        self.run_index = 0
         self.heartbeat_timeout = heartbeat_timeout
         self.state = "queued"
         self.progress: Any = None
@@ -102,9 +117,16 @@ class TrainingJob:
 
         runner = self._runner or run_training
         try:
-            result = runner(
-                self.config, self.series, progress=self._on_progress, should_stop=self._should_stop
-            )
+            for index, config in enumerate(self.configs):
+                self.run_index = index
+                self.config = config
+                result = runner(
+                    config, self.series, progress=self._on_progress, should_stop=self._should_stop
+                )
+                result.data_fingerprint = self.fingerprint
+                self.results.append(result)
+                if result.stopped:
+                    break
         except (LabError, ValueError) as error:
             self.error = str(error)
             self.state = "failed"
@@ -115,5 +137,5 @@ class TrainingJob:
             self.error = f"Training failed unexpectedly ({type(error).__name__}: {error})."
             self.state = "failed"
             return
-        self.result = result
-        self.state = "stopped" if result.stopped else "done"
+        self.result = self.results[-1]
+        self.state = "stopped" if self.result.stopped else "done"

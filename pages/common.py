@@ -6,14 +6,19 @@ It must not import TensorFlow: the Market page renders without it.
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import uuid
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from lstm_core import data
+from lstm_core import charts, data
 from lstm_core.config import TrainConfig
+from lstm_core.errors import StoreError
 from lstm_core.jobs import TrainingJob
+from lstm_core.store import RunStore
 
 TICKER_KEY = "ticker"
 DATA_KEY = "price_data"
@@ -87,27 +92,53 @@ def current_result() -> Any:
 
 
 def collect_finished_job() -> None:
-    """Move a finished job's result into the session's results (once)."""
+    """Move a finished job's results into the session's results (once) and save them."""
     active = job()
     if active is None or not active.finished or active.collected:
         return
     active.collected = True
-    if active.result is not None:
-        results()[active.key] = active.result
-        st.session_state[CURRENT_KEY] = active.key
-        on_run_finished(active.result)
+    for key, result in zip(active.keys, active.results, strict=False):
+        results()[key] = result
+        save_run(result, group=None if active.kind == "train" else active.kind)
+    if active.results:
+        if active.kind == "train":
+            st.session_state[CURRENT_KEY] = active.keys[len(active.results) - 1]
+        st.session_state["last_group"] = {
+            "kind": active.kind,
+            "keys": active.keys[: len(active.results)],
+        }
 
 
-def on_run_finished(result: Any) -> None:
-    """Hook for pages that keep runs beyond the session (the run store)."""
-    store_hook = st.session_state.get("_store_hook")
-    if store_hook is not None:
-        store_hook(result)
+def owner() -> str:
+    """Whose runs this session sees in the store: everyone's locally, or its own when private.
+
+    Set LSTM_LAB_PRIVATE_RUNS=1 when serving a class, so no one sees another's saved runs.
+    """
+    if os.environ.get("LSTM_LAB_PRIVATE_RUNS") == "1":
+        return st.session_state.setdefault("owner", uuid.uuid4().hex)
+    return "local"
 
 
-def start_job(config: TrainConfig, series: pd.Series) -> TrainingJob:
-    """Start training `config` in the background and remember the job in this session."""
-    new_job = TrainingJob(config, series).start()
+def run_store() -> RunStore:
+    """The run store, opened once per session (a damaged file is set aside and reported)."""
+    if "run_store" not in st.session_state:
+        st.session_state["run_store"] = RunStore()
+    return st.session_state["run_store"]
+
+
+def save_run(result: Any, group: str | None = None) -> None:
+    """Keep a finished run in the store; a failure to save is said, not raised."""
+    try:
+        result.run_id = run_store().save(result, owner=owner(), group=group)
+    except (StoreError, OSError, sqlite3.Error) as error:
+        st.session_state["store_message"] = f"This run could not be saved to disk ({error})."
+
+
+def start_job(
+    config: TrainConfig | list[TrainConfig], series: pd.Series, kind: str = "train"
+) -> TrainingJob:
+    """Start training in the background and remember the job in this session."""
+    new_job = TrainingJob(config, series, kind=kind).start()
     st.session_state[JOB_KEY] = new_job
     return new_job
 
@@ -117,13 +148,38 @@ def describe_progress(active: TrainingJob) -> str:
     progress = active.progress
     if active.state == "queued" or progress is None:
         return "Waiting to start (another training on this server finishes first)…"
-    text = (
+    prefix = (
+        f"Run {active.run_index + 1} of {len(active.configs)} · " if len(active.configs) > 1 else ""
+    )
+    text = prefix + (
         f"Epoch {progress.epoch} of {progress.epochs} · "
         f"batch {progress.batch} of {progress.batches}"
     )
     if progress.seconds_left is not None and progress.batch + progress.epoch > 1:
         text += f" · about {progress.seconds_left:,.0f} s left"
     return text
+
+
+@st.fragment(run_every=0.5)
+def live_training(key_prefix: str) -> None:
+    """Progress bar, growing loss curve and Stop button, redrawn twice a second."""
+    active = job()
+    if active is None or active.collected:
+        return
+    active.heartbeat()
+    if active.finished:
+        st.rerun()
+    progress = active.progress
+    st.progress(progress.fraction if progress else 0.0, text=describe_progress(active))
+    losses = list(progress.epoch_losses) if progress else []
+    st.plotly_chart(charts.loss_chart(losses, active.config.epochs), key=f"{key_prefix}_live_loss")
+    if active.stop_reason:
+        st.caption("Stopping after the current batch…")
+    elif st.button(
+        "Stop", key=f"{key_prefix}_stop", help="End training now and keep the model trained so far."
+    ):
+        active.request_stop()
+        st.caption("Stopping after the current batch…")
 
 
 @st.fragment(run_every=1.0)

@@ -1,6 +1,236 @@
-"""Compare runs: this session's runs side by side."""
+"""Compare runs: saved runs side by side, seed repeats, and a small lag x batch-size sweep."""
 
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
+from lstm_core import charts, experiments
+from lstm_core.config import TUTORIAL_MODEL_1, TUTORIAL_MODEL_2, TrainConfig
+from lstm_core.errors import LabError, StoreError
+from lstm_core.preprocessing import check_fits
+from pages import common
+
+SEED_CHOICES = [42, 7, 2024, 1, 99]
+
+
+def group_by_settings(results: list[Any]) -> dict[str, list[Any]]:
+    """Runs that differ only in their seed, grouped under one label."""
+    groups: dict[str, list[Any]] = {}
+    for result in results:
+        config = result.config
+        label = (
+            f"{config.ticker} lag {config.lag}, batch {config.batch_size}, {config.epochs} epochs"
+        )
+        groups.setdefault(label, []).append(result)
+    return groups
+
+
+def start_group(configs: list[TrainConfig], kind: str) -> None:
+    """Start several runs in the background, after checking that each can train."""
+    active = common.job()
+    if active is not None and not active.finished:
+        st.warning("A training is already running. Stop it or wait for it to finish first.")
+        return
+    series = common.price_data().series(configs[0].ticker)
+    try:
+        for config in configs:
+            check_fits(len(series), config.lag, config.train_fraction, config.batch_size)
+    except LabError as error:
+        st.error(f"These settings cannot be trained: {error}")
+        return
+    common.start_job(configs, series, kind=kind)
+
+
+def show_last_group() -> None:
+    """The spread over seeds, or the sweep's heatmap, of the last group of runs."""
+    group = st.session_state.get("last_group")
+    if not group or group["kind"] == "train":
+        return
+    runs = [common.results()[key] for key in group["keys"] if key in common.results()]
+    if not runs:
+        return
+    if group["kind"] == "seeds":
+        st.subheader("Seed repeats: mean and spread")
+        groups = group_by_settings(runs)
+        for label, members in groups.items():
+            table = experiments.spread_table(members)
+            st.markdown(f"**{label}**, {len(members)} seeds")
+            st.dataframe(
+                table[table["metric"].isin(["rmse", "mae", "mse_scaled", "direction_accuracy"])],
+                hide_index=True,
+            )
+        if len(groups) == 2:
+            (first_label, first), (second_label, second) = groups.items()
+            st.info(experiments.difference_verdict(first, second, (first_label, second_label)))
+        baseline = runs[0].metrics["persistence"]["rmse"]
+        beats = [
+            label
+            for label, members in groups.items()
+            if min(member.metrics["lstm"]["rmse"] for member in members) < baseline
+        ]
+        st.info(
+            f"'Tomorrow = today' has a test RMSE of ${baseline:,.2f}. "
+            + (
+                "Settings whose best seed beats it: " + ", ".join(beats) + "."
+                if beats
+                else "No setting beat it with any seed."
+            )
+        )
+    elif group["kind"] == "sweep":
+        st.subheader("Sweep: test error relative to the baseline")
+        st.plotly_chart(charts.ratio_heatmap(experiments.heatmap_frame(runs)), key="heatmap")
+
+
+def seed_section() -> None:
+    """One click to repeat the tutorial's configs (or the current settings) over seeds."""
+    st.subheader("Repeat with several seeds")
+    st.write(
+        "One run says little: a different random start can change the error a lot. Repeat a "
+        "setting with several seeds to see whether a difference is real or luck."
+    )
+    seed_count = st.slider("Seeds per setting", 2, 5, 3, key="seed_count")
+    seeds = SEED_CHOICES[:seed_count]
+    ticker = common.current_ticker()
+    model_1 = TUTORIAL_MODEL_1.with_changes(ticker=ticker)
+    model_2 = TUTORIAL_MODEL_2.with_changes(ticker=ticker)
+    left, middle, right = st.columns(3)
+    if left.button(
+        f"Tutorial model 1 (batch 200), {seed_count} seeds",
+        help="Fast: about a minute per seed here.",
+    ):
+        start_group(experiments.seed_configs(model_1, seeds), "seeds")
+    if middle.button(
+        f"Tutorial model 2 (batch 1), {seed_count} seeds",
+        help="Slow: batch 1 makes over a thousand small steps per epoch (minutes per seed).",
+    ):
+        start_group(experiments.seed_configs(model_2, seeds), "seeds")
+    if right.button(
+        f"Both tutorial models, {seed_count} seeds",
+        help="The tutorial's experiment, done properly. The slowest choice.",
+    ):
+        configs = experiments.seed_configs(model_1, seeds) + experiments.seed_configs(
+            model_2, seeds
+        )
+        start_group(configs, "seeds")
+    settings = st.session_state.get("train_settings")
+    if settings is not None and st.button(
+        f"Your last settings, {seed_count} seeds", help=settings.label()
+    ):
+        start_group(experiments.seed_configs(settings, seeds), "seeds")
+
+
+def sweep_section() -> None:
+    """A small grid of lag x batch size, short epochs, as a heatmap."""
+    st.subheader("Sweep lag and batch size")
+    with st.form("sweep_form"):
+        lags = st.multiselect("Lags (days)", [10, 20, 30, 60, 90, 120], default=[20, 60])
+        batch_sizes = st.multiselect(
+            "Batch sizes", [8, 16, 32, 64, 128, 200, 256], default=[32, 200]
+        )
+        epochs = st.slider("Epochs for each run", 1, 10, 2)
+        small = st.toggle("Small model (32/16 units) for speed", value=True)
+        submitted = st.form_submit_button("Run the sweep")
+    if submitted:
+        if not lags or not batch_sizes:
+            st.error("Pick at least one lag and one batch size.")
+            return
+        base = TrainConfig(ticker=common.current_ticker(), epochs=epochs)
+        if small:
+            base = base.with_changes(units=(32, 16), dense_units=16)
+        start_group(experiments.grid_configs(base, lags, batch_sizes), "sweep")
+
+
+def runs_section() -> None:
+    """The saved runs: a sortable table, overlays of the selected ones, and deletion."""
+    store = common.run_store()
+    if store.notice:
+        st.warning(store.notice)
+    try:
+        table = store.table(owner=common.owner())
+    except StoreError as error:
+        st.error(str(error))
+        return
+    st.subheader("Saved runs")
+    if table.empty:
+        st.info(
+            "No runs yet. Train a model on the Train & Predict page, or use the buttons below: "
+            "every finished or stopped run is saved here."
+        )
+        return
+    st.caption("Click column headers to sort; tick rows to compare them.")
+    selection = st.dataframe(
+        table,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="multi-row",
+        key="runs_table",
+        column_config={
+            "LSTM RMSE ($)": st.column_config.NumberColumn(format="%.2f"),
+            "baseline RMSE ($)": st.column_config.NumberColumn(format="%.2f"),
+            "LSTM / baseline": st.column_config.NumberColumn(format="%.2f"),
+            "MSE (standardized)": st.column_config.NumberColumn(format="%.4f"),
+            "direction right (%)": st.column_config.NumberColumn(format="%.1f"),
+            "seconds": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
+    rows = list(selection.selection.rows) if selection is not None else []
+    if not rows:
+        rows = list(range(min(2, len(table))))
+        st.caption("Showing the two newest runs; tick rows in the table to choose others.")
+    chosen_ids = [int(table.iloc[row]["id"]) for row in rows]
+    chosen = [store.load(run_id) for run_id in chosen_ids]
+    first = chosen[0]
+    predictions = {
+        f"#{run.run_id} batch {run.config.batch_size}, seed {run.config.seed}": pd.Series(
+            run.predicted, index=run.test_dates
+        ).reindex(first.test_dates)
+        for run in chosen
+    }
+    if any(run.config.ticker != first.config.ticker for run in chosen):
+        st.warning(
+            "The chosen runs are for different companies; the chart shows the first's prices."
+        )
+    st.plotly_chart(
+        charts.prediction_chart(
+            pd.DatetimeIndex([]),
+            [],
+            first.test_dates,
+            first.actual,
+            {label: series.to_numpy() for label, series in predictions.items()},
+            first.persistence,
+            title="Chosen runs on the same test days",
+        ),
+        key="compare_overlay",
+    )
+    st.plotly_chart(
+        charts.loss_curves_chart({f"#{run.run_id}": run.loss_history for run in chosen}),
+        key="compare_losses",
+    )
+    if len(table) >= 2:
+        st.plotly_chart(charts.parallel_coordinates_chart(table), key="parcoords")
+    if st.button(f"Delete the {len(chosen_ids)} chosen run(s)", key="delete_runs"):
+        deleted = store.delete(chosen_ids)
+        st.session_state["compare_message"] = f"Deleted {deleted} run(s)."
+        st.rerun()
+
+
 st.title("Compare runs")
-st.write("Train a model on the Train & Predict page; its runs will be compared here.")
+st.write(
+    "Every finished or stopped run is saved. Compare their predictions on the same test days, "
+    "their loss curves and their settings, and repeat a setting over seeds to tell a real "
+    "improvement from luck. Train a model first if the list is empty."
+)
+common.collect_finished_job()
+message = st.session_state.pop("compare_message", None)
+if message:
+    st.success(message)
+active_job = common.job()
+if active_job is not None and active_job.state == "failed":
+    st.error(f"The last training could not finish: {active_job.error}")
+if active_job is not None and not active_job.finished:
+    common.live_training("compare")
+show_last_group()
+runs_section()
+seed_section()
+sweep_section()

@@ -213,26 +213,6 @@ def start_or_reuse(config: TrainConfig) -> None:
     common.start_job(config, series)
 
 
-@st.fragment(run_every=0.5)
-def live_training() -> None:
-    """Progress bar, growing loss curve and Stop button, redrawn twice a second."""
-    active = common.job()
-    if active is None or active.collected:
-        return
-    active.heartbeat()
-    if active.finished:
-        st.rerun()
-    progress = active.progress
-    st.progress(progress.fraction if progress else 0.0, text=common.describe_progress(active))
-    losses = list(progress.epoch_losses) if progress else []
-    st.plotly_chart(charts.loss_chart(losses, active.config.epochs), key="live_loss")
-    if active.stop_reason:
-        st.caption("Stopping after the current batch…")
-    elif st.button("Stop", key="stop_training", help="End training now and keep the model so far."):
-        active.request_stop()
-        st.caption("Stopping after the current batch…")
-
-
 def metrics_table(result: Any) -> pd.DataFrame:
     """The LSTM's and the baseline's metrics side by side."""
     rows = []
@@ -355,7 +335,7 @@ active_job = common.job()
 if active_job is not None and active_job.state == "failed":
     st.error(f"The last training could not finish: {active_job.error}")
 if active_job is not None and not active_job.finished:
-    live_training()
+    common.live_training("train")
 
 current = common.current_result()
 if current is not None:

@@ -17,3 +17,9 @@ def synthetic_series() -> pd.Series:
     values = 100 + 10 * np.sin(days / 15) + days * 0.05 + generator.normal(0, 0.5, size=300)
     index = pd.bdate_range("2020-01-01", periods=300)
     return pd.Series(values, index=index, name="SYN")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_run_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never write to the project's own runs/ folder."""
+    os.environ["LSTM_LAB_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.sqlite")

@@ -1,0 +1,119 @@
+"""Several runs at once: one config over several seeds, and a small grid of lag x batch size.
+
+Runs go through an executor with `concurrent.futures`' `map(function, iterable)` interface.
+The default runs them one after another in this process; a process pool or a remote executor
+with the same interface could run them elsewhere, since each task is a picklable
+(config, series) pair and `train_task` returns a result without its Keras model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from lstm_core.config import TrainConfig
+from lstm_core.evaluate import METRIC_NAMES
+
+
+class Executor(Protocol):
+    """Anything with concurrent.futures.Executor's `map`."""
+
+    def map(self, function: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[Any]:
+        """Apply `function` to each item, yielding results in order."""
+        ...
+
+
+class SequentialExecutor:
+    """Runs each task in turn, in this process (the default: two cores gain nothing more)."""
+
+    def map(self, function: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[Any]:
+        """Apply `function` to each item lazily, in order."""
+        return map(function, *iterables)
+
+
+def seed_configs(config: TrainConfig, seeds: Sequence[int]) -> list[TrainConfig]:
+    """The same config with each seed."""
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError("seeds must not repeat")
+    return [config.with_changes(seed=int(seed)) for seed in seeds]
+
+
+def grid_configs(
+    config: TrainConfig, lags: Sequence[int], batch_sizes: Sequence[int]
+) -> list[TrainConfig]:
+    """Every (lag, batch size) pair, other settings from `config`."""
+    if not lags or not batch_sizes:
+        raise ValueError("lags and batch_sizes must each name at least one value")
+    return [
+        config.with_changes(lag=int(lag), batch_size=int(batch_size))
+        for lag in lags
+        for batch_size in batch_sizes
+    ]
+
+
+def spread_table(results: Sequence[Any]) -> pd.DataFrame:
+    """Mean, sample standard deviation, min and max of each metric over runs, model and baseline.
+
+    With one run the standard deviation is NaN: one seed says nothing about seed noise.
+    """
+    if not results:
+        raise ValueError("results must hold at least one run")
+    rows = []
+    for forecaster in ("lstm", "persistence"):
+        for name in METRIC_NAMES:
+            values = np.array([result.metrics[forecaster][name] for result in results])
+            rows.append(
+                {
+                    "forecast": "LSTM" if forecaster == "lstm" else "Tomorrow = today",
+                    "metric": name,
+                    "mean": float(values.mean()),
+                    "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
+                    "min": float(values.min()),
+                    "max": float(values.max()),
+                    "runs": len(values),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def difference_verdict(first: Sequence[Any], second: Sequence[Any], names: tuple[str, str]) -> str:
+    """Whether two configs' test RMSEs differ by more than their seed noise, in one sentence.
+
+    The rule is deliberately simple for people who tune by eye: the difference of the means
+    counts as real when it exceeds twice the larger of the two standard deviations.
+    """
+    first_rmse = np.array([result.metrics["lstm"]["rmse"] for result in first])
+    second_rmse = np.array([result.metrics["lstm"]["rmse"] for result in second])
+    if len(first_rmse) < 2 or len(second_rmse) < 2:
+        return "Repeat each setting with at least 2 seeds to tell a real difference from luck."
+    noise = max(first_rmse.std(ddof=1), second_rmse.std(ddof=1))
+    gap = second_rmse.mean() - first_rmse.mean()
+    better = names[0] if gap > 0 else names[1]
+    if abs(gap) > 2 * noise:
+        return (
+            f"{better} is better: its mean test RMSE is ${abs(gap):,.2f} lower, more than twice "
+            f"the seed-to-seed spread (${noise:,.2f})."
+        )
+    return (
+        f"No clear winner: the mean test RMSEs differ by ${abs(gap):,.2f}, within twice the "
+        f"seed-to-seed spread (${noise:,.2f})."
+    )
+
+
+def heatmap_frame(results: Sequence[Any]) -> pd.DataFrame:
+    """Test RMSE relative to the baseline's, lag in rows, batch size in columns."""
+    records = [
+        {
+            "lag": result.config.lag,
+            "batch size": result.config.batch_size,
+            "ratio": result.metrics["lstm"]["rmse"] / result.metrics["persistence"]["rmse"],
+        }
+        for result in results
+    ]
+    frame = pd.DataFrame.from_records(records)
+    return frame.pivot_table(index="lag", columns="batch size", values="ratio", aggfunc="mean")

@@ -1,0 +1,168 @@
+"""Every page through Streamlit's AppTest, as a person would use it."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TIMEOUT = 120
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def figure(at: AppTest, index: int = 0) -> dict:
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def texts(at: AppTest) -> str:
+    parts = []
+    for kind in ("markdown", "info", "warning", "error", "success", "caption"):
+        parts.extend(element.value for element in at.get(kind))
+    return "\n".join(str(part) for part in parts)
+
+
+def set_tiny_settings(at: AppTest, lag: int = 10, epochs: int = 1, seed: int = 42) -> None:
+    at.slider(key="form_lag").set_value(lag)
+    at.select_slider(key="form_batch").set_value(64)
+    at.slider(key="form_epochs").set_value(epochs)
+    at.number_input(key="form_units1").set_value(8)
+    at.number_input(key="form_units2").set_value(8)
+    at.number_input(key="form_dense").set_value(4)
+    at.number_input(key="form_seed").set_value(seed)
+
+
+def click_train_and_wait(at: AppTest) -> None:
+    at.button[[button.label for button in at.button].index("Train")].click().run()
+    # A safety bound only, so a broken job cannot hang the suite; no speed is asserted.
+    for _ in range(600):
+        job = at.session_state["training_job"] if "training_job" in at.session_state else None
+        if job is None or job.collected:
+            break
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+
+
+def test_market_page_shows_four_facets_from_the_snapshot() -> None:
+    at = new_app().run()
+    assert not at.exception
+    facets = figure(at, 0)
+    names = [trace["name"] for trace in facets["data"]]
+    assert names == ["AAPL", "GOOG", "MSFT", "AMZN"]
+    assert all(len(trace["x"]) == 1511 for trace in facets["data"]) or all(
+        "x" in trace for trace in facets["data"]
+    )
+    titles = [annotation["text"] for annotation in facets["layout"]["annotations"]]
+    assert "Microsoft (MSFT)" in titles and "Apple (AAPL)" in titles
+    assert "Bundled snapshot" in texts(at)
+
+
+def test_market_toggle_shares_the_price_axis() -> None:
+    at = new_app().run()
+    assert "matches" not in figure(at, 0)["layout"].get("yaxis2", {})
+    at.toggle[0].set_value(True).run()
+    assert figure(at, 0)["layout"]["yaxis2"].get("matches") == "y"
+
+
+def test_market_page_does_not_import_tensorflow() -> None:
+    script = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({APP!r}, default_timeout=60).run()\n"
+        "assert not at.exception, at.exception\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert output.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_chosen_ticker_stays_chosen_on_the_train_page() -> None:
+    at = new_app().run()
+    at.selectbox(key="market_ticker").set_value("AMZN").run()
+    at.switch_page("pages/train.py").run()
+    assert at.selectbox[1].value == "AMZN"
+
+
+def test_train_page_trains_and_shows_overlay_metrics_and_reuses_result() -> None:
+    at = new_app()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    set_tiny_settings(at)
+    click_train_and_wait(at)
+    overlay = figure(at, 0)
+    names = [trace["name"] for trace in overlay["data"]]
+    assert names == [
+        "training prices",
+        "real price",
+        "LSTM prediction",
+        "tomorrow = today (baseline)",
+    ]
+    metrics = at.dataframe[0].value
+    assert list(metrics.columns) == ["metric", "LSTM", "Tomorrow = today"]
+    assert "RMSE ($)" in metrics["metric"].tolist()
+    assert "On this test period the LSTM's typical error is" in texts(at)
+    assert at.query_params["lag"] == ["10"] or at.query_params["lag"] == "10"
+    first_job = at.session_state["training_job"]
+
+    click_train_and_wait(at)
+    assert at.session_state["training_job"] is first_job
+    assert "showing that result at once" in texts(at)
+
+    at.switch_page("pages/market.py").run()
+    at.switch_page("pages/train.py").run()
+    assert [trace["name"] for trace in figure(at, 0)["data"]][2] == "LSTM prediction"
+
+
+def test_impossible_lag_shows_a_sentence_not_an_exception() -> None:
+    from lstm_core import data
+
+    snapshot = data.load_snapshot()
+    short = snapshot.frame[snapshot.frame["Ticker"] == "MSFT"].head(100)
+    at = new_app()
+    at.session_state["price_data"] = data.PriceData(
+        frame=short.reset_index(drop=True), source="upload", description="a short file"
+    )
+    at.switch_page("pages/train.py").run()
+    set_tiny_settings(at, lag=200)
+    at.button[[button.label for button in at.button].index("Train")].click().run()
+    assert not at.exception
+    assert "training_job" not in at.session_state
+    assert any("There are 100 prices; a lag of 200 days" in error.value for error in at.error)
+
+
+def test_bad_link_settings_show_a_warning() -> None:
+    at = new_app()
+    at.query_params["lag"] = "abc"
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any("could not be used" in warning.value for warning in at.warning)
+
+
+@pytest.mark.parametrize("page", ["pages/compare.py", "pages/inside.py"])
+def test_other_pages_render_without_a_trained_model(page: str) -> None:
+    at = new_app()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert "Train" in texts(at)
+
+
+def test_summary_table_matches_the_snapshot() -> None:
+    from lstm_core import data
+
+    at = new_app().run()
+    summary = at.dataframe[0].value
+    frame = pd.read_csv(data.SNAPSHOT_PATH)
+    msft = frame[frame["Ticker"] == "MSFT"]
+    row = summary[summary.iloc[:, 0].astype(str).str.contains("Microsoft")].iloc[0]
+    assert float(row["Last price"]) == pytest.approx(msft["Adj Close"].iloc[-1], rel=1e-6)

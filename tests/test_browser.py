@@ -1,0 +1,141 @@
+"""A real browser: Debian's Chromium, driven by Playwright, against `streamlit run`."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """Start the app as `make run` does, on a free loopback port, and stop it afterwards."""
+    port = free_port()
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("streamlit did not answer on /_stcore/health")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it with apt-get")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_person_trains_the_quick_demo_in_a_real_browser(server: str, browser) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server)
+    page.get_by_role("heading", name="Market").wait_for()
+    # Four facet titles drawn by plotly in the page.
+    for title in ("Apple (AAPL)", "Alphabet (Google) (GOOG)", "Microsoft (MSFT)", "Amazon (AMZN)"):
+        page.get_by_text(title, exact=True).first.wait_for()
+    shot(page, "01_market")
+
+    page.get_by_role("link", name="Train & Predict").click()
+    page.get_by_role("heading", name="Train & Predict").wait_for()
+    page.get_by_label("Start from a preset").click()
+    page.get_by_role("option", name="Quick demo").click()
+    page.get_by_role("button", name="Train", exact=True).click()
+
+    bar = page.locator("[data-testid=stMain] [data-testid=stProgress] [role=progressbar]").first
+    bar.wait_for()
+    seen = []
+    for _ in range(400):
+        if page.get_by_text("Result:").count() > 0:
+            break
+        if bar.count() > 0:
+            value = bar.get_attribute("aria-valuenow")
+            if value is not None and (not seen or seen[-1] != value):
+                seen.append(value)
+                if len(seen) == 2:
+                    shot(page, "02_training")
+        page.wait_for_timeout(250)
+    page.get_by_text("Result:").first.wait_for()
+    assert len(seen) >= 2, f"the progress bar never moved: {seen}"
+    assert [float(value) for value in seen] == sorted(float(value) for value in seen)
+    page.get_by_text("On this test period the LSTM's typical error is").wait_for()
+    page.get_by_text("tomorrow = today (baseline)").first.wait_for()
+    shot(page, "03_result")
+
+    page.get_by_role("link", name="Market").click()
+    page.get_by_role("heading", name="Market").wait_for()
+    page.get_by_role("link", name="Train & Predict").click()
+    page.get_by_text("Result:").first.wait_for()
+    page.get_by_text("LSTM prediction").first.wait_for()
+    shot(page, "04_back_to_result")
+    context.close()
