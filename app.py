@@ -9,14 +9,14 @@ import streamlit as st
 
 from pages import common
 
-st.set_page_config(page_title="LSTM Stock Lab", page_icon="📈", layout="wide")
+st.set_page_config(page_title="LSTM Stock Lab", page_icon=":material/show_chart:", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("pages/market.py", title="Market", icon="📊", default=True),
-        st.Page("pages/train.py", title="Train & Predict", icon="🧠"),
-        st.Page("pages/compare.py", title="Compare runs", icon="⚖️"),
-        st.Page("pages/inside.py", title="Inside the LSTM", icon="🔬"),
+        st.Page("pages/market.py", title="Market", icon=":material/show_chart:", default=True),
+        st.Page("pages/train.py", title="Train & Predict", icon=":material/model_training:"),
+        st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
+        st.Page("pages/inside.py", title="Inside the LSTM", icon=":material/biotech:"),
     ]
 )
 common.sidebar()

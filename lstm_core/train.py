@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -97,14 +98,23 @@ class _HookCallback(keras.callbacks.Callback):
         self.current_epoch = 0
         self.started = time.perf_counter()
         self.last_report = float("-inf")
+        self.warm_time: float | None = None
+        self.warm_done = 0
 
     def _report(self, batch: int, loss: float | None, epoch_finished: bool) -> None:
         if self.progress is None:
             return
-        elapsed = time.perf_counter() - self.started
+        now = time.perf_counter()
+        elapsed = now - self.started
         done = self.current_epoch * self.batches + batch
         total = self.epochs * self.batches
-        seconds_left = elapsed / done * (total - done) if done else None
+        if self.warm_time is None and done > 0:
+            # The first batch includes tracing the graph; timing from its end keeps the
+            # estimate from starting at hours.
+            self.warm_time, self.warm_done = now, done
+        seconds_left = None
+        if self.warm_time is not None and done > self.warm_done:
+            seconds_left = (now - self.warm_time) / (done - self.warm_done) * (total - done)
         self.last_report = time.perf_counter()
         self.progress(
             Progress(
@@ -151,12 +161,14 @@ def train_model(
     progress: ProgressHook | None = None,
     should_stop: StopRequest | None = None,
     min_interval: float = DEFAULT_MIN_INTERVAL,
+    model_builder: Callable[[TrainConfig], keras.Model] | None = None,
 ) -> TrainOutcome:
     """Build and fit the model for `config` on `prepared`'s training windows.
 
     `progress` is called from this thread; `should_stop` is polled after each batch (or group
     of batches) and, when it returns True, training ends there and the model is kept as it is.
-    The same config and seed give the same loss history.
+    The same config and seed give the same loss history. `model_builder` replaces the
+    tutorial's model (the Inside page trains a SimpleRNN of the same size this way).
     """
     if config.lag != prepared.lag:
         raise ValueError(f"config.lag ({config.lag}) differs from the prepared data's lag")
@@ -165,12 +177,17 @@ def train_model(
     with TRAINING_LOCK:
         # Clearing Keras' global state keeps memory flat over many runs (tensorflow#61791).
         keras.backend.clear_session()
+        gc.collect()
         keras.utils.set_random_seed(config.seed)
-        model = build_model(
-            config,
-            jit_compile=bool(options["jit_compile"]),
-            steps_per_execution=int(options["steps_per_execution"]),
-        )
+        if model_builder is None:
+            model = build_model(
+                config,
+                jit_compile=bool(options["jit_compile"]),
+                steps_per_execution=int(options["steps_per_execution"]),
+            )
+        else:
+            model = model_builder(config)
+            options = {"jit_compile": False, "steps_per_execution": 1}
         hook = _HookCallback(
             epochs=config.epochs,
             batches=batches,

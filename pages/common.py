@@ -155,7 +155,7 @@ def describe_progress(active: TrainingJob) -> str:
         f"Epoch {progress.epoch} of {progress.epochs} · "
         f"batch {progress.batch} of {progress.batches}"
     )
-    if progress.seconds_left is not None and progress.batch + progress.epoch > 1:
+    if progress.seconds_left is not None:
         text += f" · about {progress.seconds_left:,.0f} s left"
     return text
 

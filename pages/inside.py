@@ -1,6 +1,195 @@
-"""Inside the LSTM: its gates on a real window."""
+"""Inside the LSTM: the gate equations, live on the model this session trained."""
 
+from typing import Any
+
+import numpy as np
 import streamlit as st
 
+from lstm_core import charts
+from lstm_core.config import QUICK_DEMO
+from pages import common
+
+EXPLANATIONS = [
+    (
+        "Forget gate",
+        r"F_t = \sigma(X_t W_{xf} + H_{t-1} W_{hf} + b_f)",
+        (
+            "Decides, for each memory cell, how much of yesterday's memory to keep: 1 keeps all of "
+            "it, 0 wipes it. This is what lets an LSTM remember further back than a plain RNN, "
+            "whose memory fades a little at every step."
+        ),
+    ),
+    (
+        "Input gate",
+        r"I_t = \sigma(X_t W_{xi} + H_{t-1} W_{hi} + b_i)",
+        "Decides how much of today's new information is written into memory.",
+    ),
+    (
+        "Candidate memory",
+        r"\tilde{C}_t = \tanh(X_t W_{xc} + H_{t-1} W_{hc} + b_c)",
+        (
+            "The new information itself: what today's price, seen in the light of what came "
+            "before, suggests remembering. It can be positive or negative."
+        ),
+    ),
+    (
+        "Cell state update",
+        r"C_t = F_t \odot C_{t-1} + I_t \odot \tilde{C}_t",
+        (
+            "The memory after today: the part of the old memory that was kept plus the part of the "
+            "new information that was let in. The multiplication is unit by unit."
+        ),
+    ),
+    (
+        "Output gate and hidden state",
+        r"O_t = \sigma(X_t W_{xo} + H_{t-1} W_{ho} + b_o), \quad H_t = O_t \odot \tanh(C_t)",
+        (
+            "Decides how much of the memory to show as the layer's output today. The hidden state "
+            "goes to the next day and, on the last day, to the layers that make the prediction."
+        ),
+    ),
+]
+
+
+def explain() -> None:
+    """The equations, each with a plain-language paragraph."""
+    with st.expander(
+        "The LSTM's equations, in plain words", expanded=common.current_result() is None
+    ):
+        st.write(
+            "Each day of the window, an LSTM layer reads the day's input X_t and its own "
+            "output from the day before, H_(t-1). Three gates, numbers between 0 and 1, decide "
+            "what to forget, what to write and what to show. Sigma is the sigmoid function, which "
+            "squeezes any number into 0..1."
+        )
+        for title, equation, text in EXPLANATIONS:
+            st.markdown(f"**{title}**")
+            st.latex(equation)
+            st.write(text)
+
+
+def offer_quick_demo() -> None:
+    """With no trained model: say so, and offer to train the quick demo here."""
+    st.info(
+        "There is no trained model in this session yet. Train one on the Train & Predict page, "
+        "or train the quick demo here (about 10 seconds) to look inside it."
+    )
+    active = common.job()
+    if active is not None and not active.finished:
+        common.live_training("inside")
+        return
+    if st.button("Train the quick demo", type="primary", key="inside_quick_demo"):
+        config = QUICK_DEMO.with_changes(ticker=common.current_ticker())
+        common.start_job(config, common.price_data().series(config.ticker))
+        st.rerun()
+
+
+def simple_rnn_saliency(result: Any, window: np.ndarray) -> np.ndarray | None:
+    """The saliency of a SimpleRNN of the same size trained on the same data, once trained."""
+    cache = st.session_state.setdefault("simple_rnn", {})
+    key = id(result)
+    if key not in cache:
+        return None
+    from lstm_core.internals import input_saliency
+
+    return input_saliency(cache[key], window)
+
+
+def train_simple_rnn(result: Any) -> None:
+    """Train the comparison SimpleRNN (same units, same data, same seed) in this script run."""
+    from lstm_core.internals import build_simple_rnn_model
+
+    from lstm_core.train import train_model
+
+    config = result.config.with_changes(epochs=min(result.config.epochs, 5))
+    if config.batch_size < 16:
+        # Batch sizes this small would make a page wait minutes for a side-by-side picture.
+        config = config.with_changes(batch_size=32)
+    with st.spinner(f"Training a SimpleRNN ({config.label()})…"):
+        outcome = train_model(config, result.prepared, model_builder=build_simple_rnn_model)
+    st.session_state.setdefault("simple_rnn", {})[id(result)] = outcome.model
+
+
+def show_inside(result: Any) -> None:
+    """Gates, states and saliency of the trained model on one test window."""
+    from lstm_core.internals import input_saliency, memory_reach, trace_window
+
+    prepared = result.prepared
+    config = result.config
+    st.subheader(f"The model: {config.label()}")
+    dates = [date.strftime("%Y-%m-%d") for date in result.test_dates]
+    chosen = st.select_slider(
+        "Test day to explain",
+        options=dates,
+        value=dates[len(dates) // 2],
+        key="inside_day",
+        help="The model predicts this day's price from the lag days before it.",
+    )
+    index = dates.index(chosen)
+    window = prepared.x_test[index, :, 0]
+    trace = trace_window(result.model, window)
+    predicted = float(prepared.scaler.inverse(np.array([trace.prediction]))[0])
+    start = prepared.lag + prepared.train_count + index - prepared.lag
+    day_labels = [date.strftime("%Y-%m-%d") for date in prepared.dates[start : start + config.lag]]
+    actual = float(result.actual[index])
+    st.plotly_chart(
+        charts.window_chart(
+            day_labels, prepared.prices[start : start + config.lag], chosen, actual, predicted
+        ),
+        key="inside_window",
+    )
+    st.write(
+        f"From these {config.lag} days the model predicts **${predicted:,.2f}** for {chosen}; "
+        f"the real price was **${actual:,.2f}** and yesterday's was "
+        f"${float(result.persistence[index]):,.2f}. (Computed here from the equations above in "
+        f"NumPy, with the trained weights: the same number Keras gives, "
+        f"${float(result.predicted[index]):,.2f}.)"
+    )
+    for layer_trace in trace.layers:
+        st.plotly_chart(
+            charts.gate_heatmaps(layer_trace, day_labels), key=f"gates_{layer_trace.name}"
+        )
+    st.caption(
+        "Gates run from 0 (closed, dark) to 1 (open, yellow). Hover a cell for its value. "
+        "Cell and hidden states are red for negative and blue for positive values."
+    )
+
+    st.subheader("Which past days mattered")
+    saliency = input_saliency(result.model, window)
+    reach = memory_reach(saliency, 0.9)
+    saliencies = {"LSTM": saliency}
+    rnn = simple_rnn_saliency(result, window)
+    if rnn is not None:
+        saliencies["SimpleRNN"] = rnn
+    st.plotly_chart(charts.saliency_chart(saliencies), key="saliency")
+    sentence = (
+        f"How much a small change in each past day's price moves the prediction. For the LSTM, "
+        f"90% of the influence comes from the last {reach} of {config.lag} days."
+    )
+    if rnn is not None:
+        sentence += (
+            f" For the SimpleRNN it is the last {memory_reach(rnn, 0.9)} days: its memory "
+            "fades faster, as the tutorial describes."
+        )
+    st.write(sentence)
+    if rnn is None and st.button(
+        "Compare with a SimpleRNN of the same size",
+        key="train_rnn",
+        help="Trains a plain RNN on the same data (at most 5 epochs) to see how far back it looks.",
+    ):
+        train_simple_rnn(result)
+        st.rerun()
+
+
 st.title("Inside the LSTM")
-st.write("Train a model on the Train & Predict page to look inside it here.")
+st.write(
+    "An LSTM reads a window of past prices one day at a time and keeps a memory that its gates "
+    "control. Here you can watch those gates work on the model you trained."
+)
+common.collect_finished_job()
+explain()
+current = common.current_result()
+if current is None or current.model is None or current.prepared is None:
+    offer_quick_demo()
+else:
+    show_inside(current)

@@ -25,7 +25,7 @@ shared_axis = st.toggle(
     help="On: compare price levels across companies. Off: see each company's own ups and downs.",
 )
 st.plotly_chart(
-    charts.facet_chart(frame, data.COMPANY_NAMES, shared_y=shared_axis),
+    charts.facet_chart(frame, data.COMPANY_NAMES, shared_y=shared_axis, order=data.TICKERS),
     key="facets",
 )
 

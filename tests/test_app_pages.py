@@ -66,11 +66,21 @@ def test_market_page_shows_four_facets_from_the_snapshot() -> None:
     assert "Bundled snapshot" in texts(at)
 
 
+def linked_y_axes(layout: dict) -> list[str]:
+    return [
+        value.get("matches")
+        for name, value in layout.items()
+        if name.startswith("yaxis") and value.get("matches")
+    ]
+
+
 def test_market_toggle_shares_the_price_axis() -> None:
     at = new_app().run()
-    assert "matches" not in figure(at, 0)["layout"].get("yaxis2", {})
+    assert linked_y_axes(figure(at, 0)["layout"]) == []
     at.toggle[0].set_value(True).run()
-    assert figure(at, 0)["layout"]["yaxis2"].get("matches") == "y"
+    # Three of the four panels follow the fourth's price axis.
+    linked = linked_y_axes(figure(at, 0)["layout"])
+    assert len(linked) == 3 and len(set(linked)) == 1
 
 
 def test_market_page_does_not_import_tensorflow() -> None:

@@ -108,7 +108,7 @@ def test_a_person_trains_the_quick_demo_in_a_real_browser(server: str, browser) 
 
     page.get_by_role("link", name="Train & Predict").click()
     page.get_by_role("heading", name="Train & Predict").wait_for()
-    page.get_by_label("Start from a preset").click()
+    page.get_by_role("combobox", name="Start from a preset").click()
     page.get_by_role("option", name="Quick demo").click()
     page.get_by_role("button", name="Train", exact=True).click()
 
