@@ -74,7 +74,7 @@ class TrainingJob:
         self._stop = threading.Event()
         self._runner = runner
         self._thread = threading.Thread(
-            target=self._run, name=f"train-{config.ticker}", daemon=True
+            target=self._run, name=f"train-{self.config.ticker}", daemon=True
         )
 
     def start(self) -> TrainingJob:

@@ -1,0 +1,133 @@
+"""The Compare and Inside pages through AppTest, on runs trained for real with tiny models."""
+
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lstm_core import data
+from lstm_core.config import TrainConfig
+from lstm_core.pipeline import run_training
+from lstm_core.store import RunStore
+from tests.plotly_json import values
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TINY = TrainConfig(ticker="MSFT", lag=10, batch_size=64, epochs=1, units=(8, 8), dense_units=4)
+
+
+def wait_for_job(at: AppTest) -> None:
+    # A safety bound only, so a broken job cannot hang the suite; no speed is asserted.
+    for _ in range(600):
+        job = at.session_state["training_job"] if "training_job" in at.session_state else None
+        if job is None or job.collected:
+            break
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+@pytest.fixture
+def seeded_store(tmp_path, monkeypatch) -> tuple[RunStore, list]:
+    monkeypatch.setenv("LSTM_LAB_STORE", str(tmp_path / "runs.sqlite"))
+    store = RunStore()
+    series = data.load_snapshot().series("MSFT")
+    results = [run_training(TINY.with_changes(batch_size=size), series) for size in (32, 64)]
+    for result in results:
+        store.save(result)
+    return store, results
+
+
+def test_compare_page_overlays_saved_runs_and_deletes(seeded_store) -> None:
+    store, results = seeded_store
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["batch"].tolist() == [64, 32]
+    assert table["LSTM RMSE ($)"].tolist() == pytest.approx(
+        [results[1].metrics["lstm"]["rmse"], results[0].metrics["lstm"]["rmse"]]
+    )
+    overlay, losses, parcoords = chart_specs(at)[:3]
+    names = [trace["name"] for trace in overlay["data"]]
+    assert names[1:] == [
+        "real price",
+        "#2 batch 64, seed 42",
+        "#1 batch 32, seed 42",
+        "tomorrow = today (baseline)",
+    ]
+    assert values(overlay["data"][2]["y"]) == pytest.approx(results[1].predicted)
+    assert len(losses["data"]) == 2
+    assert parcoords["data"][0]["type"] == "parcoords"
+    delete = next(button for button in at.button if button.label.startswith("Delete the 2"))
+    delete.click().run()
+    assert store.table().empty
+    assert any("Deleted 2 run(s)." in message.value for message in at.success)
+
+
+def test_compare_page_repeats_seeds_and_reports_the_spread(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_STORE", str(tmp_path / "runs.sqlite"))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["train_settings"] = TINY
+    at.switch_page("pages/compare.py").run()
+    at.slider(key="seed_count").set_value(2).run()
+    next(button for button in at.button if button.label.startswith("Your last settings")).click()
+    at.run()
+    wait_for_job(at)
+    runs = at.session_state["training_job"].results
+    assert [run.config.seed for run in runs] == [42, 7]
+    rmse = np.array([run.metrics["lstm"]["rmse"] for run in runs])
+    spread = next(frame.value for frame in at.dataframe if "mean" in frame.value.columns)
+    row = spread[(spread["forecast"] == "LSTM") & (spread["metric"] == "rmse")].iloc[0]
+    assert row["mean"] == pytest.approx(rmse.mean())
+    # Sample standard deviation of two values by hand: |a - b| / sqrt(2).
+    assert row["std"] == pytest.approx(abs(rmse[0] - rmse[1]) / np.sqrt(2))
+    assert len(RunStore().table()) == 2
+
+
+def test_inside_page_without_a_model_offers_the_quick_demo() -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/inside.py").run()
+    assert not at.exception
+    assert any("no trained model" in info.value for info in at.info)
+    assert any(button.label == "Train the quick demo" for button in at.button)
+    assert len(at.get("latex")) == 5
+
+
+def test_inside_page_explains_the_trained_model(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_STORE", str(tmp_path / "runs.sqlite"))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/train.py").run()
+    at.slider(key="form_lag").set_value(10)
+    at.select_slider(key="form_batch").set_value(64)
+    at.slider(key="form_epochs").set_value(1)
+    at.number_input(key="form_units1").set_value(8)
+    at.number_input(key="form_units2").set_value(8)
+    at.number_input(key="form_dense").set_value(4)
+    next(button for button in at.button if button.label == "Train").click().run()
+    wait_for_job(at)
+    at.switch_page("pages/inside.py").run()
+    assert not at.exception
+    result = at.session_state["training_job"].result
+    specs = chart_specs(at)
+    window, first_layer, _second_layer, saliency = specs
+    index = len(result.test_dates) // 2
+    # The NumPy forward pass gives Keras' own prediction for the chosen day.
+    assert values(window["data"][2]["y"])[0] == pytest.approx(result.predicted[index], abs=1e-3)
+    assert values(window["data"][0]["y"]) == pytest.approx(
+        result.prepared.prices[result.prepared.train_count + index :][:10]
+    )
+    gates = [trace for trace in first_layer["data"] if trace["type"] == "heatmap"]
+    assert len(gates) == 5 and values(gates[0]["z"]).shape == (8, 10)
+    assert np.all((values(gates[0]["z"]) > 0) & (values(gates[0]["z"]) < 1))
+    assert len(values(saliency["data"][0]["y"])) == 10
+    sentence = next(m.value for m in at.markdown if "of the influence comes from" in m.value)
+    assert re.search(r"the last (\d+) of 10 days", sentence)

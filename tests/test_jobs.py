@@ -1,0 +1,69 @@
+"""The background job: several configs in order, stop on request or when its tab is gone."""
+
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from lstm_core.config import TrainConfig
+from lstm_core.errors import NotEnoughDataError
+from lstm_core.jobs import TrainingJob, run_key, series_fingerprint
+
+SERIES = pd.Series(np.arange(100.0), index=pd.bdate_range("2020-01-01", periods=100))
+CONFIG = TrainConfig(ticker="SYN", lag=5, batch_size=8, epochs=1, units=(4,))
+
+
+def waits_for_stop(config, series, progress, should_stop):
+    # Polls like Keras' batch loop does; a bound keeps a broken test from hanging.
+    for _ in range(10_000):
+        if should_stop():
+            return SimpleNamespace(config=config, stopped=True)
+        time.sleep(0.01)
+    return SimpleNamespace(config=config, stopped=False)
+
+
+def test_job_runs_each_config_in_order() -> None:
+    configs = [CONFIG.with_changes(seed=seed) for seed in (3, 1, 2)]
+    job = TrainingJob(
+        configs,
+        SERIES,
+        runner=lambda config, series, progress, should_stop: SimpleNamespace(
+            config=config, stopped=False
+        ),
+    ).start()
+    assert job.wait(60)
+    assert job.state == "done"
+    assert [result.config.seed for result in job.results] == [3, 1, 2]
+    assert job.keys == [run_key(config, series_fingerprint(SERIES)) for config in configs]
+
+
+def test_stop_request_is_seen_by_the_runner() -> None:
+    job = TrainingJob(CONFIG, SERIES, runner=waits_for_stop).start()
+    job.request_stop()
+    assert job.wait(60)
+    assert job.state == "stopped" and job.stop_reason == "stopped by you"
+
+
+def test_a_job_nobody_watches_stops_itself() -> None:
+    job = TrainingJob(CONFIG, SERIES, heartbeat_timeout=0.2, runner=waits_for_stop).start()
+    assert job.wait(60)
+    assert job.state == "stopped"
+    assert job.stop_reason == "stopped because its browser tab was closed"
+
+
+def test_a_failing_run_is_reported_in_a_sentence() -> None:
+    def refuses(config, series, progress, should_stop):
+        raise NotEnoughDataError("There are 5 prices; a lag of 60 days needs at least 62.")
+
+    job = TrainingJob(CONFIG, SERIES, runner=refuses).start()
+    assert job.wait(60)
+    assert job.state == "failed"
+    assert job.error == "There are 5 prices; a lag of 60 days needs at least 62."
+
+
+def test_fingerprint_changes_with_the_data() -> None:
+    changed = SERIES.copy()
+    changed.iloc[-1] += 1
+    assert series_fingerprint(SERIES) == series_fingerprint(SERIES.copy())
+    assert series_fingerprint(changed) != series_fingerprint(SERIES)
