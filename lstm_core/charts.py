@@ -60,8 +60,8 @@ def facet_chart(
     figure.update_layout(
         height=300 * rows + 60,
         showlegend=False,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        title={"text": "Adjusted close, one panel per company", "x": 0},
+        margin={"l": 10, "r": 10, "t": 80, "b": 10},
+        title={"text": "Adjusted close, one panel per company", "x": 0, "y": 0.98},
     )
     return figure
 

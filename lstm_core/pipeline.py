@@ -11,7 +11,7 @@ from lstm_core.baselines import persistence_forecast
 from lstm_core.config import TrainConfig
 from lstm_core.evaluate import forecast_metrics, in_sample_naive_mae
 from lstm_core.model import layer_parameter_counts
-from lstm_core.preprocessing import PreparedData, check_fits, prepare
+from lstm_core.preprocessing import PreparedData, check_fits, make_windows, prepare
 from lstm_core.results import RunResult
 from lstm_core.train import ProgressHook, StopRequest, train_model
 
@@ -21,7 +21,10 @@ def evaluate_predictions(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, dict[str, float]]]:
     """Dollar predictions of the model and of persistence, and both metric sets."""
     predicted = prepared.scaler.inverse(np.asarray(scaled_predictions).reshape(-1))
-    persistence = prepared.scaler.inverse(persistence_forecast(prepared.x_test))
+    # The baseline works on dollar windows: going through the float32 scaled inputs would add
+    # rounding noise that looks like predicted moves and fakes a direction score.
+    dollar_windows, _ = make_windows(prepared.prices, prepared.lag)
+    persistence = persistence_forecast(dollar_windows[prepared.train_count :])
     naive_mae = in_sample_naive_mae(prepared.train_prices)
     common = {
         "actual": prepared.test_actual,

@@ -96,7 +96,7 @@ def shot(page, name: str) -> None:
 
 
 def test_a_person_trains_the_quick_demo_in_a_real_browser(server: str, browser) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 2400})
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(server)
