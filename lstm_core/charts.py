@@ -88,7 +88,7 @@ def detail_chart(series: pd.Series, title: str) -> go.Figure:
         },
     )
     figure.update_yaxes(tickprefix="$")
-    figure.update_layout(height=380, title={"text": title, "x": 0}, margin={"t": 40, "b": 10})
+    figure.update_layout(height=400, title={"text": title, "x": 0}, margin={"t": 80, "b": 10})
     return figure
 
 

@@ -38,7 +38,15 @@ st.plotly_chart(
 )
 
 st.subheader("Each company over the whole period")
-st.dataframe(data.summary_table(prices), hide_index=True)
+st.dataframe(
+    data.summary_table(prices),
+    hide_index=True,
+    column_config={
+        "First price": st.column_config.NumberColumn(format="$%.2f"),
+        "Last price": st.column_config.NumberColumn(format="$%.2f"),
+        "Change (%)": st.column_config.NumberColumn(format="%+.1f%%"),
+    },
+)
 
 st.subheader("The latest rows")
 latest = frame[frame["Ticker"] == ticker].sort_values("Date", ascending=False).head(10)
@@ -86,7 +94,7 @@ with upload_column:
         try:
             loaded = data.read_price_csv(uploaded.getvalue(), name=uploaded.name)
         except DataError as error:
-            st.session_state["market_message"] = ("error", f"{uploaded.name}: {error}")
+            st.session_state["market_message"] = ("error", str(error))
         else:
             common.set_price_data(loaded)
             st.session_state["market_message"] = ("success", loaded.description)

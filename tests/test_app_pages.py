@@ -178,3 +178,42 @@ def test_summary_table_matches_the_snapshot() -> None:
     msft = frame[frame["Ticker"] == "MSFT"]
     row = summary[summary.iloc[:, 0].astype(str).str.contains("Microsoft")].iloc[0]
     assert float(row["Last price"]) == pytest.approx(msft["Adj Close"].iloc[-1], rel=1e-6)
+
+
+def test_refresh_failure_says_so_and_keeps_the_data(monkeypatch) -> None:
+    from lstm_core import data
+    from lstm_core.errors import RefreshError
+
+    def offline(*arguments, **keywords):
+        raise RefreshError("Yahoo Finance could not be reached (no network?).")
+
+    monkeypatch.setattr(data, "refresh_from_yahoo", offline)
+    at = new_app().run()
+    next(button for button in at.button if button.label == "Refresh from Yahoo Finance").click()
+    at.run()
+    assert not at.exception
+    assert [error.value for error in at.error] == [
+        "Yahoo Finance could not be reached (no network?)."
+    ]
+    assert len(figure(at, 0)["data"]) == 4
+    assert at.session_state["price_data"].source == "snapshot"
+
+
+def test_refresh_success_replaces_the_data_and_says_when(monkeypatch) -> None:
+    from lstm_core import data
+
+    snapshot = data.load_snapshot()
+    newer = data.PriceData(
+        frame=snapshot.frame[snapshot.frame["Date"] >= "2020-01-01"].reset_index(drop=True),
+        source="yahoo",
+        description="Refreshed from Yahoo Finance on 2026-11-28 14:00 UTC",
+    )
+    monkeypatch.setattr(data, "refresh_from_yahoo", lambda *arguments, **keywords: newer)
+    at = new_app().run()
+    next(button for button in at.button if button.label == "Refresh from Yahoo Finance").click()
+    at.run()
+    assert not at.exception
+    assert "Refreshed from Yahoo Finance on 2026-11-28 14:00 UTC" in texts(at)
+    assert len(values(figure(at, 0)["data"][0]["y"])) == len(
+        newer.frame[newer.frame["Ticker"] == "AAPL"]
+    )

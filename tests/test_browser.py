@@ -139,3 +139,30 @@ def test_a_person_trains_the_quick_demo_in_a_real_browser(server: str, browser) 
     page.get_by_text("LSTM prediction").first.wait_for()
     shot(page, "04_back_to_result")
     context.close()
+
+
+def test_uploading_files_in_a_real_browser(server: str, browser, tmp_path) -> None:
+    """A bad CSV gets one sentence and loses nothing; a Yahoo export then replaces the data."""
+    import pandas as pd
+
+    context = browser.new_context(viewport={"width": 1400, "height": 2400})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server)
+    page.get_by_role("heading", name="Market").wait_for()
+    bad = tmp_path / "notes.csv"
+    bad.write_text("name,comment\nalice,hello\nbob,world\n")
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(bad))
+    page.get_by_text("The file notes.csv has no Date column").first.wait_for()
+    page.get_by_text("Microsoft (MSFT)", exact=True).first.wait_for()
+    page.get_by_text("Bundled snapshot").first.wait_for()
+    shot(page, "05_bad_upload")
+
+    snapshot = pd.read_csv(ROOT / "data" / "prices_2015-04-01_2021-03-31.csv")
+    msft = snapshot[snapshot["Ticker"] == "MSFT"].drop(columns="Ticker").iloc[::-1]
+    good = tmp_path / "MSFT.csv"
+    msft.to_csv(good, index=False)
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(good))
+    page.get_by_text("Your file MSFT.csv").first.wait_for()
+    shot(page, "06_good_upload")
+    context.close()
