@@ -19,6 +19,9 @@ from lstm_core.preprocessing import PreparedData
 # once would disturb each other's results, and two cores gain nothing from running both.
 TRAINING_LOCK = threading.Lock()
 
+LARGE_BATCH = 100
+"""From this batch size on, each batch is its own call into TensorFlow (see fit_options)."""
+
 DEFAULT_MIN_INTERVAL = 0.1
 """Batch progress is reported at most this often (seconds), so a UI never redraws > 10 times/s."""
 
@@ -64,14 +67,16 @@ class TrainOutcome:
 def fit_options(batch_size: int, train_count: int) -> dict[str, object]:
     """The speed levers chosen for a batch size (bench/bench_training.py measures them).
 
-    Running up to 50 steps per call into TensorFlow saves Python overhead at every batch
-    size (about 15-20% at batch 32 here); callbacks then fire every 50 steps, which at these
-    sizes is still well under a second or two, so Stop stays quick. At batch size 1 training
-    is bound by per-step latency and compiling the step with XLA pays off too; at larger
-    batches XLA's compile time costs more than it saves.
+    Running up to 50 steps per call into TensorFlow saves Python overhead below LARGE_BATCH
+    (about 15-20% at batch 32 here); callbacks then fire every 50 steps, which at these sizes
+    is still a second or two at most, so Stop stays quick. With only a few large batches an
+    epoch, the longer tracing of the multi-step loop costs more than it saves. At batch size 1
+    training is bound by per-step latency and compiling the step with XLA pays off too; at
+    larger batches XLA's compile time costs more than it saves.
     """
     batches = max(1, -(-train_count // batch_size))
-    return {"jit_compile": batch_size <= 2, "steps_per_execution": min(50, batches)}
+    steps = min(50, batches) if batch_size < LARGE_BATCH else 1
+    return {"jit_compile": batch_size <= 2, "steps_per_execution": steps}
 
 
 class _HookCallback(keras.callbacks.Callback):

@@ -95,7 +95,6 @@ def test_batch_size_one_uses_the_latency_levers() -> None:
     from lstm_core.train import fit_options
 
     assert fit_options(1, 1000) == {"jit_compile": True, "steps_per_execution": 50}
-    # Batch 200 over 1,000 windows is 5 batches: one call into TensorFlow per epoch.
-    assert fit_options(200, 1000) == {"jit_compile": False, "steps_per_execution": 5}
+    assert fit_options(200, 1000) == {"jit_compile": False, "steps_per_execution": 1}
     assert fit_options(32, 1160) == {"jit_compile": False, "steps_per_execution": 37}
     keras.backend.clear_session()
