@@ -217,3 +217,29 @@ def test_refresh_success_replaces_the_data_and_says_when(monkeypatch) -> None:
     assert len(values(figure(at, 0)["data"][0]["y"])) == len(
         newer.frame[newer.frame["Ticker"] == "AAPL"]
     )
+
+
+def test_stop_keeps_the_model_trained_so_far() -> None:
+    at = new_app()
+    at.switch_page("pages/train.py").run()
+    set_tiny_settings(at, epochs=100)
+    at.button[[button.label for button in at.button].index("Train")].click().run()
+    job = at.session_state["training_job"]
+    # Wait until training has really started, then press Stop as a person would.
+    for _ in range(600):
+        if job.progress is not None and job.progress.epoch_losses:
+            break
+        time.sleep(0.2)
+    at.run()
+    at.button(key="train_stop").click().run()
+    for _ in range(600):
+        if job.collected:
+            break
+        time.sleep(0.5)
+        at.run()
+    assert job.state == "stopped" and job.stop_reason == "stopped by you"
+    result = job.result
+    assert 1 <= result.epochs_completed < 100
+    expected = f"Training was stopped after {result.epochs_completed} full epoch(s) of 100"
+    assert any(expected in warning.value for warning in at.warning)
+    assert [trace["name"] for trace in figure(at, 0)["data"]][2] == "LSTM prediction"
