@@ -49,8 +49,7 @@ def run_training(
     check_fits(len(series), config.lag, config.train_fraction, config.batch_size)
     prepared = prepare(series, config.lag, config.train_fraction)
     outcome = train_model(config, prepared, progress=progress, should_stop=should_stop)
-    scaled = outcome.model.predict(prepared.x_test, batch_size=1024, verbose=0)
-    predicted, persistence, metrics = evaluate_predictions(prepared, scaled)
+    predicted, persistence, metrics = evaluate_predictions(prepared, outcome.test_predictions)
     return RunResult(
         config=config,
         n_train=prepared.train_count,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +22,10 @@ TRAINING_LOCK = threading.Lock()
 
 LARGE_BATCH = 100
 """From this batch size on, each batch is its own call into TensorFlow (see fit_options)."""
+
+MODEL_CACHE_SIZE = 4
+"""Compiled models kept for reuse, one per architecture (see _model_for_run)."""
+_MODEL_CACHE: OrderedDict[tuple, keras.Model] = OrderedDict()
 
 DEFAULT_MIN_INTERVAL = 0.1
 """Batch progress is reported at most this often (seconds), so a UI never redraws > 10 times/s."""
@@ -62,6 +67,7 @@ class TrainOutcome:
     epochs_completed: int
     seconds: float
     fit_options: dict[str, object] = field(default_factory=dict)
+    test_predictions: np.ndarray | None = None
 
 
 def fit_options(batch_size: int, train_count: int) -> dict[str, object]:
@@ -165,6 +171,40 @@ class _HookCallback(keras.callbacks.Callback):
             self._report(self.batches, loss, epoch_finished=True)
 
 
+def _model_for_run(config: TrainConfig, options: dict[str, object]) -> keras.Model:
+    """A compiled model with the initial weights a fresh build with `config.seed` would have.
+
+    Building and tracing a new model for every run leaks memory in TensorFlow (about 25 MB a
+    run here, tensorflow#61791) and costs the tracing time again. So one compiled model per
+    architecture is kept: a new run copies a fresh build's initial weights into it and zeroes
+    its optimizer's state, and the training step traced for the first run is reused.
+    """
+    jit_compile = bool(options["jit_compile"])
+    steps = int(options["steps_per_execution"])
+    keras.utils.set_random_seed(config.seed)
+    fresh = build_model(config, jit_compile=jit_compile, steps_per_execution=steps)
+    key = (config.lag, config.units, config.dense_units, config.learning_rate, jit_compile, steps)
+    cached = _MODEL_CACHE.get(key)
+    if cached is None:
+        _MODEL_CACHE[key] = fresh
+        while len(_MODEL_CACHE) > MODEL_CACHE_SIZE:
+            _MODEL_CACHE.popitem(last=False)
+        return fresh
+    _MODEL_CACHE.move_to_end(key)
+    cached.set_weights(fresh.get_weights())
+    for variable in cached.optimizer.variables:
+        if "learning_rate" not in variable.path:
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+    return cached
+
+
+def _detached_copy(config: TrainConfig, model: keras.Model) -> keras.Model:
+    """A separate model with the trained weights, so the next run cannot change a kept result."""
+    copy = build_model(config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def train_model(
     config: TrainConfig,
     prepared: PreparedData,
@@ -173,29 +213,24 @@ def train_model(
     min_interval: float = DEFAULT_MIN_INTERVAL,
     model_builder: Callable[[TrainConfig], keras.Model] | None = None,
 ) -> TrainOutcome:
-    """Build and fit the model for `config` on `prepared`'s training windows.
+    """Build (or reuse) and fit the model for `config` on `prepared`'s training windows.
 
     `progress` is called from this thread; `should_stop` is polled after each batch (or group
     of batches) and, when it returns True, training ends there and the model is kept as it is.
     The same config and seed give the same loss history. `model_builder` replaces the
-    tutorial's model (the Inside page trains a SimpleRNN of the same size this way).
+    tutorial's model (the Inside page trains a SimpleRNN of the same size this way). The
+    outcome carries the model's predictions for `prepared.x_test`, made once, here.
     """
     if config.lag != prepared.lag:
         raise ValueError(f"config.lag ({config.lag}) differs from the prepared data's lag")
     options = fit_options(config.batch_size, prepared.train_count)
     batches = max(1, -(-prepared.train_count // config.batch_size))
     with TRAINING_LOCK:
-        # Clearing Keras' global state keeps memory flat over many runs (tensorflow#61791).
-        keras.backend.clear_session()
         gc.collect()
-        keras.utils.set_random_seed(config.seed)
         if model_builder is None:
-            model = build_model(
-                config,
-                jit_compile=bool(options["jit_compile"]),
-                steps_per_execution=int(options["steps_per_execution"]),
-            )
+            model = _model_for_run(config, options)
         else:
+            keras.utils.set_random_seed(config.seed)
             model = model_builder(config)
             options = {"jit_compile": False, "steps_per_execution": 1}
         hook = _HookCallback(
@@ -206,6 +241,8 @@ def train_model(
             should_stop=should_stop,
             min_interval=min_interval,
         )
+        # Seeding again here makes the shuffling the same whether the model is new or reused.
+        keras.utils.set_random_seed(config.seed)
         started = time.perf_counter()
         if should_stop is not None and should_stop():
             hook.stopped = True
@@ -220,11 +257,14 @@ def train_model(
                 callbacks=[hook],
             )
         seconds = time.perf_counter() - started
+        predictions = model.predict(prepared.x_test, batch_size=1024, verbose=0).reshape(-1)
+        kept = model if model_builder is not None else _detached_copy(config, model)
     return TrainOutcome(
-        model=model,
+        model=kept,
         loss_history=hook.epoch_losses,
         stopped=hook.stopped,
         epochs_completed=hook.full_epochs,
         seconds=seconds,
         fit_options=options,
+        test_predictions=predictions,
     )

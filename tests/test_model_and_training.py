@@ -98,3 +98,16 @@ def test_batch_size_one_uses_the_latency_levers() -> None:
     assert fit_options(200, 1000) == {"jit_compile": False, "steps_per_execution": 1}
     assert fit_options(32, 1160) == {"jit_compile": False, "steps_per_execution": 37}
     keras.backend.clear_session()
+
+
+def test_a_kept_model_is_not_changed_by_the_next_run(synthetic_series) -> None:
+    prepared = prepare(synthetic_series, TINY.lag, TINY.train_fraction)
+    first = train_model(TINY, prepared)
+    weights = [array.copy() for array in first.model.get_weights()]
+    second = train_model(TINY.with_changes(seed=11), prepared)
+    assert second.model is not first.model
+    after = first.model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(weights, after, strict=True))
+    # The kept model predicts what training predicted for the test windows.
+    kept = first.model.predict(prepared.x_test, verbose=0).reshape(-1)
+    assert kept == pytest.approx(first.test_predictions, abs=1e-6)
