@@ -27,6 +27,21 @@ RESULTS_KEY = "results"
 CURRENT_KEY = "current_result"
 
 
+def ensure_navigation() -> None:
+    """Make a shared link to a page open the whole app, even as a fresh server's first request.
+
+    With a folder named pages/ beside app.py, Streamlit serves a fresh server's first request
+    in its older pages-folder mode, running the linked page alone (no navigation, no sidebar)
+    until app.py has once called st.navigation. Leaving that mode and rerunning runs app.py,
+    which then routes the link to its page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_data(show_spinner=False)
 def _snapshot() -> data.PriceData:
     return data.load_snapshot()

@@ -11,6 +11,8 @@ from lstm_core.errors import LabError, StoreError
 from lstm_core.preprocessing import check_fits
 from pages import common
 
+common.ensure_navigation()
+
 SEED_CHOICES = [42, 7, 2024, 1, 99]
 
 

@@ -9,6 +9,8 @@ from lstm_core import charts
 from lstm_core.config import QUICK_DEMO
 from pages import common
 
+common.ensure_navigation()
+
 EXPLANATIONS = [
     (
         "Forget gate",
@@ -98,7 +100,6 @@ def simple_rnn_saliency(result: Any, window: np.ndarray) -> np.ndarray | None:
 def train_simple_rnn(result: Any) -> None:
     """Train the comparison SimpleRNN (same units, same data, same seed) in this script run."""
     from lstm_core.internals import build_simple_rnn_model
-
     from lstm_core.train import train_model
 
     config = result.config.with_changes(epochs=min(result.config.epochs, 5))

@@ -6,6 +6,8 @@ from lstm_core import charts, data
 from lstm_core.errors import DataError, RefreshError
 from pages import common
 
+common.ensure_navigation()
+
 st.title("Market")
 message = st.session_state.pop("market_message", None)
 if message is not None:

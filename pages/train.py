@@ -13,6 +13,8 @@ from lstm_core.jobs import run_key, series_fingerprint
 from lstm_core.preprocessing import check_fits
 from pages import common
 
+common.ensure_navigation()
+
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 100, 128, 200, 256, 512]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03]
 SETTINGS_KEY = "train_settings"
