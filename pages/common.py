@@ -25,6 +25,7 @@ DATA_KEY = "price_data"
 JOB_KEY = "training_job"
 RESULTS_KEY = "results"
 CURRENT_KEY = "current_result"
+APP_RAN_KEY = "_app_ran"
 
 
 def ensure_navigation() -> None:
@@ -39,7 +40,10 @@ def ensure_navigation() -> None:
 
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        # Once app.py has run in this session there is nothing to fix, and a rerun now would
+        # drop the click that started this run.
+        if not st.session_state.get(APP_RAN_KEY):
+            st.rerun()
 
 
 @st.cache_data(show_spinner=False)
@@ -215,6 +219,7 @@ def _sidebar_job_status() -> None:
 
 def sidebar() -> None:
     """The data source line and the training status, on every page."""
+    st.session_state[APP_RAN_KEY] = True
     with st.sidebar:
         st.caption(f"Data: {price_data().description}")
         _sidebar_job_status()
