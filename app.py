@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages import common
 
+common.keep_keras_state()
 st.set_page_config(page_title="LSTM Stock Lab", page_icon=":material/show_chart:", layout="wide")
 
 navigation = st.navigation(

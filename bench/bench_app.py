@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -53,31 +54,66 @@ def market_render() -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
+PROBE = """() => {
+    const bar = document.querySelector(
+        '[data-testid=stMain] [data-testid=stProgress] [role=progressbar]');
+    const headings = document.querySelectorAll('[data-testid=stMain] :is(h1, h2, h3, h4)');
+    const result = [...headings].some((heading) => heading.textContent.includes('Result:'));
+    const trained = result ? document.body.innerText.match(/trained in ([0-9.]+) s/) : null;
+    return {bar: bar !== null, value: bar ? bar.getAttribute('aria-valuenow') : null, result,
+            fit: trained ? parseFloat(trained[1]) : null};
+}"""
+"""One look at the page: is the main progress bar there, its value, is the result shown."""
+
+
+def most_in_one_second(moments: list[float]) -> int:
+    """The most of `moments` (seconds, ascending) that fall in any one-second window."""
+    most, first = 0, 0
+    for last, moment in enumerate(moments):
+        while moment - moments[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
 def train_in_browser(page, url: str) -> dict:
+    """Click Train on a fresh Train page and time what the person sees, polling every 25 ms."""
     page.goto(url)
     page.get_by_role("heading", name="Train & Predict").wait_for()
-    bar = page.locator("[data-testid=stMain] [data-testid=stProgress] [role=progressbar]")
     started = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
-    times: dict = {"bar": None, "moved": None, "result": None}
-    changes: dict[int, int] = {}
+    times: dict = {"bar": None, "moved": None, "result": None, "fit": None}
+    changes: list[float] = []
     last = None
     while time.perf_counter() - started < 600:
+        seen = page.evaluate(PROBE)
         elapsed = time.perf_counter() - started
-        if page.get_by_text("Result:").count():
+        if seen["result"]:
             times["result"] = elapsed
+            # The page's own "trained in X s": model.fit alone, as the server timed it.
+            for _ in range(200):
+                if seen["fit"] is not None:
+                    break
+                page.wait_for_timeout(25)
+                seen = page.evaluate(PROBE)
+            times["fit"] = seen["fit"]
             break
-        if bar.count():
+        if seen["bar"]:
             times["bar"] = times["bar"] or elapsed
-            value = bar.first.get_attribute("aria-valuenow")
-            if value not in (None, "0") and times["moved"] is None:
+            value = seen["value"]
+            if times["moved"] is None and value is not None and float(value) > 0:
                 times["moved"] = elapsed
-            if value != last and last is not None:
-                changes[int(elapsed)] = changes.get(int(elapsed), 0) + 1
+            if last is not None and value != last:
+                changes.append(elapsed)
             last = value
         page.wait_for_timeout(25)
-    times["max_changes_per_second"] = max(changes.values(), default=0)
+    times["changes"] = len(changes)
+    times["max_changes_per_second"] = most_in_one_second(changes)
     return times
+
+
+def seconds(value: float | None) -> str:
+    return "never" if value is None else f"{value:.2f} s"
 
 
 def main() -> None:
@@ -86,12 +122,16 @@ def main() -> None:
         f"Market page: cold {market['cold']:.2f} s, warm {market['warm']:.3f} s, "
         f"TensorFlow imported: {market['tensorflow']}"
     )
+    if market["errors"]:
+        print(f"(the Market page raised {market['errors']} exception(s) under AppTest)")
     port = free_port()
+    store = Path(tempfile.mkdtemp(prefix="bench_app_")) / "runs.sqlite"
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false"],
         cwd=ROOT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "LSTM_LAB_STORE": "/tmp/bench_app.sqlite"},
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "LSTM_LAB_STORE": str(store)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -108,6 +148,7 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page()
+            page.set_default_timeout(120_000)
             first = train_in_browser(page, f"{url}/train")
             second = train_in_browser(page, f"{url}/train?seed=7")
             browser.close()
@@ -116,15 +157,20 @@ def main() -> None:
         server.wait(timeout=30)
     for name, times in (("first", first), ("second", second)):
         print(
-            f"{name} training (quick demo): bar after {times['bar']:.2f} s, moving after "
-            f"{times['moved']:.2f} s, result after {times['result']:.2f} s, "
-            f"at most {times['max_changes_per_second']} bar changes in one second"
+            f"{name} training (quick demo): bar after {seconds(times['bar'])}, moving after "
+            f"{seconds(times['moved'])}, result after {seconds(times['result'])} "
+            f"(model.fit itself: {seconds(times['fit'])}); "
+            f"{times['changes']} bar changes, at most {times['max_changes_per_second']} "
+            "in any one second"
         )
+    most = max(first["max_changes_per_second"], second["max_changes_per_second"])
     print(
         f"summary: market render cold {market['cold']:.2f} s / warm {market['warm']:.3f} s "
-        f"(TensorFlow imported: {market['tensorflow']}); click to first progress "
-        f"{first['bar']:.2f} s first run, {second['bar']:.2f} s second; max UI updates/s "
-        f"{max(first['max_changes_per_second'], second['max_changes_per_second'])}"
+        f"(TensorFlow imported: {market['tensorflow']}); click to bar / moving / result: "
+        f"first {seconds(first['bar'])} / {seconds(first['moved'])} / "
+        f"{seconds(first['result'])}, second {seconds(second['bar'])} / "
+        f"{seconds(second['moved'])} / {seconds(second['result'])}; "
+        f"max UI updates in one second {most} (goal <= 10)"
     )
 
 

@@ -6,7 +6,8 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-TICKER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,14}$")
+# Yahoo symbols: MSFT, BRK-B, EURUSD=X, and indices such as ^GSPC (the caret only first).
+TICKER_PATTERN = re.compile(r"^(?=.{1,15}$)\^?[A-Z0-9][A-Z0-9.\-=]*$")
 """Tickers as Yahoo spells them (BRK-B, ^GSPC, EURUSD=X); nothing that could form a path."""
 
 MAX_LAG = 1000

@@ -28,6 +28,24 @@ CURRENT_KEY = "current_result"
 APP_RAN_KEY = "_app_ran"
 
 
+def _skip_keras_cleanup() -> None:
+    """Take the place of Streamlit's clean-up after each script run (see keep_keras_state)."""
+
+
+def keep_keras_state() -> None:
+    """Stop Streamlit from calling keras.backend.clear_session() after every script run.
+
+    Streamlit does that whenever keras is imported (script_runner._clean_problem_modules). Here
+    models train in background threads while each open page reruns twice a second, so every
+    rerun reset Keras' global state under a running training and spent a full gc.collect():
+    with four people on one server, training stalled for minutes. The app keeps its memory
+    flat without it: lstm_core.train reuses one model per architecture.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    script_runner._clean_problem_modules = _skip_keras_cleanup
+
+
 def ensure_navigation() -> None:
     """Make a shared link to a page open the whole app, even as a fresh server's first request.
 
@@ -38,6 +56,7 @@ def ensure_navigation() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
+    keep_keras_state()
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         # Once app.py has run in this session there is nothing to fix, and a rerun now would

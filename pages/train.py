@@ -29,6 +29,56 @@ FORM_FIELDS = {
 }
 
 
+LAG_RANGE = (2, 250)
+EPOCH_RANGE = (1, 100)
+UNIT_MAX = 512
+SHARE_RANGE = (0.5, 0.95)
+SHARE_STEP = 0.05
+
+
+def whole_number(name: str, text: str) -> int:
+    """A link's value as an int, or a ValueError a person can read."""
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {text!r}") from None
+
+
+def decimal_number(name: str, text: str) -> float:
+    """A link's value as a float, or a ValueError a person can read."""
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+
+
+def check_form_can_show(config: TrainConfig) -> None:
+    """Refuse a config the form's widgets cannot show, rather than change it silently."""
+    if not LAG_RANGE[0] <= config.lag <= LAG_RANGE[1]:
+        raise ValueError(f"the form's lag goes from {LAG_RANGE[0]} to {LAG_RANGE[1]} days")
+    if config.batch_size not in BATCH_SIZES:
+        sizes = ", ".join(str(size) for size in BATCH_SIZES)
+        raise ValueError(f"the form's batch sizes are {sizes}")
+    if not EPOCH_RANGE[0] <= config.epochs <= EPOCH_RANGE[1]:
+        raise ValueError(f"the form's epochs go from {EPOCH_RANGE[0]} to {EPOCH_RANGE[1]}")
+    if len(config.units) > 2:
+        raise ValueError("the form has at most 2 LSTM layers")
+    if max(config.units) > UNIT_MAX or config.dense_units > UNIT_MAX:
+        raise ValueError(f"the form's layers have at most {UNIT_MAX} units")
+    if config.learning_rate not in LEARNING_RATES:
+        rates = ", ".join(str(rate) for rate in LEARNING_RATES)
+        raise ValueError(f"the form's learning rates are {rates}")
+    steps = config.train_fraction / SHARE_STEP
+    if (
+        not SHARE_RANGE[0] <= config.train_fraction <= SHARE_RANGE[1]
+        or abs(steps - round(steps)) > 1e-9
+    ):
+        raise ValueError(
+            f"the form's train share goes from {SHARE_RANGE[0]} to {SHARE_RANGE[1]} "
+            f"in steps of {SHARE_STEP}"
+        )
+
+
 def settings_from_query() -> tuple[dict[str, Any], str | None]:
     """Settings from a shared link (?lag=60&batch_size=200...), and a sentence if they are bad."""
     params = st.query_params.to_dict()
@@ -38,15 +88,17 @@ def settings_from_query() -> tuple[dict[str, Any], str | None]:
         values: dict[str, Any] = {}
         for name in ("lag", "batch_size", "epochs", "dense_units", "seed"):
             if name in params:
-                values[name] = int(params[name])
+                values[name] = whole_number(name, params[name])
         for name in ("learning_rate", "train_fraction"):
             if name in params:
-                values[name] = float(params[name])
+                values[name] = decimal_number(name, params[name])
         if "units" in params:
-            values["units"] = tuple(int(part) for part in params["units"].split("-") if part)
+            values["units"] = tuple(
+                whole_number("units", part) for part in params["units"].split("-") if part
+            )
         if "ticker" in params:
             values["ticker"] = params["ticker"]
-        TrainConfig(**values)
+        check_form_can_show(QUICK_DEMO.with_changes(**values))
     except (ValueError, TypeError) as error:
         return {}, f"The settings in this link could not be used ({error}); showing the defaults."
     return values, None
@@ -115,8 +167,7 @@ def settings_form() -> TrainConfig | None:
         )
         lag = st.slider(
             "Lag (days)",
-            2,
-            250,
+            *LAG_RANGE,
             key="form_lag",
             help="How many past days the model sees to predict the next one (the window length).",
         )
@@ -128,27 +179,30 @@ def settings_form() -> TrainConfig | None:
             "make many corrections per epoch: slower, often more accurate.",
         )
         epochs = st.slider(
-            "Epochs", 1, 100, key="form_epochs", help="How many times training goes over all data."
+            "Epochs",
+            *EPOCH_RANGE,
+            key="form_epochs",
+            help="How many times training goes over all data.",
         )
         with st.expander("Advanced"):
             first_units = st.number_input(
                 "Units in LSTM layer 1",
                 1,
-                512,
+                UNIT_MAX,
                 key="form_units1",
                 help="The size of the first layer's memory. The tutorial uses 128.",
             )
             second_units = st.number_input(
                 "Units in LSTM layer 2 (0 = only one layer)",
                 0,
-                512,
+                UNIT_MAX,
                 key="form_units2",
                 help="The second, stacked layer. The tutorial uses 64.",
             )
             dense_units = st.number_input(
                 "Units in the dense layer (0 = none)",
                 0,
-                512,
+                UNIT_MAX,
                 key="form_dense",
                 help="A plain layer between the LSTM and the output. The tutorial uses 25.",
             )
@@ -160,9 +214,8 @@ def settings_form() -> TrainConfig | None:
             )
             train_fraction = st.slider(
                 "Train share",
-                0.5,
-                0.95,
-                step=0.05,
+                *SHARE_RANGE,
+                step=SHARE_STEP,
                 key="form_share",
                 help="The first part of the history trains the model; the rest tests it, unseen.",
             )

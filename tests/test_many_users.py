@@ -5,6 +5,7 @@ Run with `pytest -s` to see the measured times and the server's memory; no time 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -29,8 +30,8 @@ VERDICT = re.compile(
 )
 WAITING = "Waiting to start"
 # Safety bound for every wait loop (in polls of POLL_MS), so a hung server cannot hang the suite.
-POLL_MS = 250
-MAX_POLLS = 2400
+POLL_MS = 500
+MAX_POLLS = 2400  # 20 minutes: only a hung server gets there
 
 TINY = TrainConfig(lag=20, batch_size=64, epochs=2, units=(8, 8), dense_units=4, seed=1)
 THREE_USERS = (
@@ -65,14 +66,13 @@ class Server:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One `streamlit run` for every session of this module, as tests/test_browser.py starts it.
+@contextlib.contextmanager
+def serve(log: Path) -> Iterator[Server]:
+    """`streamlit run app.py` as tests/test_browser.py starts it, on a free loopback port.
 
     The environment is inherited, so LSTM_LAB_STORE (set by conftest) keeps runs/ untouched.
     """
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     with log.open("wb") as log_file:
         process = subprocess.Popen(
@@ -114,6 +114,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for every session of the multi-user tests."""
+    with serve(tmp_path_factory.mktemp("server") / "streamlit.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: `make test` installs it with apt-get")
@@ -149,24 +156,47 @@ def progress_text(page) -> str:
     return bar.first.inner_text() if bar.count() else ""
 
 
+def test_a_shared_link_opened_first_on_a_fresh_server_shows_the_app(tmp_path, browser) -> None:
+    with serve(tmp_path / "streamlit.log") as fresh:
+        context, page = open_train_page(browser, fresh, TINY)
+        # The page's last line: the whole script has run, sidebar included.
+        page.get_by_text("No model trained yet in this session").wait_for()
+        navigation = page.locator("[data-testid=stSidebarNav]").inner_text().split("\n")
+        data_line = page.locator("[data-testid=stSidebar]").get_by_text("Data: ").count()
+        context.close()
+    print(f"\nSidebar of a shared link opened first: {navigation}")
+    # Each link's text starts with its Material icon's ligature name (such as "show_chart").
+    labels = [line for line in navigation if line.strip() and not re.fullmatch(r"[a-z_]+", line)]
+    assert labels == [
+        "Market",
+        "Train & Predict",
+        "Compare runs",
+        "Inside the LSTM",
+    ]
+    assert data_line == 1
+
+
 def test_three_people_train_at_once_and_each_gets_their_own_deterministic_result(
     server: Server, browser
 ) -> None:
+    # A fourth person is already on the Market page.
+    market_context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    market = market_context.new_page()
+    market.set_default_timeout(120_000)
+    market.goto(server.url)
+    market.get_by_role("heading", name="Market").wait_for()
+
     sessions = [open_train_page(browser, server, config) for config in THREE_USERS]
     pages = [page for _, page in sessions]
     for page in pages:
-        sidebar = page.locator("[data-testid=stSidebar]")
-        sidebar.get_by_text("Bundled snapshot").wait_for()
+        page.locator("[data-testid=stSidebar]").get_by_text("Bundled snapshot").wait_for()
 
     clicked: list[float] = []
     for page in pages:
         page.get_by_role("button", name="Train", exact=True).click()
         clicked.append(time.perf_counter())
 
-    # A fourth person looks at the market while the three train.
-    market_context = browser.new_context(viewport={"width": 1300, "height": 1000})
-    market = market_context.new_page()
-    market.set_default_timeout(120_000)
+    # While the three train, the fourth opens the Market page again and sees all of it.
     market_opened = time.perf_counter()
     market.goto(server.url)
     market.get_by_role("heading", name="Market").wait_for()
@@ -220,8 +250,6 @@ def test_three_people_train_at_once_and_each_gets_their_own_deterministic_result
         match = VERDICT.search(text)
         assert match, f"no verdict sentence in session {index + 1}:\n{text[:2000]}"
         shown.append((match.group(1), match.group(2)))
-    for page in pages:
-        page.wait_for_timeout(0)
     for context, _ in sessions:
         context.close()
     market_context.close()
@@ -235,7 +263,10 @@ def test_three_people_train_at_once_and_each_gets_their_own_deterministic_result
     for config in THREE_USERS:
         result = run_training(config, series)
         alone.append(
-            (f"{result.metrics['lstm']['rmse']:,.2f}", f"{result.metrics['persistence']['rmse']:,.2f}")
+            (
+                f"{result.metrics['lstm']['rmse']:,.2f}",
+                f"{result.metrics['persistence']['rmse']:,.2f}",
+            )
         )
     print(f"RMSE (LSTM, baseline) in the browser: {shown}; trained alone: {alone}")
     assert shown == alone
@@ -249,7 +280,10 @@ def test_a_closed_tab_frees_the_server_for_the_next_person(server: Server, brows
     # Wait until it really trains (holding the training lock) and has a time estimate.
     remaining = None
     for _ in range(MAX_POLLS):
-        match = re.search(r"Epoch (\d+) of \d+ · batch (\d+) of \d+ · about ([\d,]+) s left", progress_text(orphan))
+        match = re.search(
+            r"Epoch (\d+) of \d+ · batch (\d+) of \d+ · about ([\d,]+) s left",
+            progress_text(orphan),
+        )
         if match and (int(match.group(1)) > 1 or int(match.group(2)) >= 20):
             remaining = float(match.group(3).replace(",", ""))
             break
@@ -282,12 +316,13 @@ def test_a_closed_tab_frees_the_server_for_the_next_person(server: Server, brows
     result_seconds = time.perf_counter() - closed
     rss_end = rss_mb(server.pid)
 
+    progress_at = (
+        "never (done between polls)" if first_progress is None else f"{first_progress:.1f} s"
+    )
     print(
         f"\nThe closed tab's training had about {remaining:.0f} s left. After closing it, the "
         f"next person clicked Train at {clicked:.1f} s, waited for the lock: {saw_waiting}, "
-        f"saw epoch progress at "
-        f"{'never (finished between polls)' if first_progress is None else f'{first_progress:.1f} s'}"
-        f", and the result at {result_seconds:.1f} s"
+        f"saw epoch progress at {progress_at} and the result at {result_seconds:.1f} s"
     )
     print(
         f"Server memory (VmRSS): {rss_start:.0f} MB before, {rss_training:.0f} MB while the "
