@@ -27,6 +27,11 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
+BAR_VALUE = """() => {
+    const bar = document.querySelector(
+        '[data-testid=stMain] [data-testid=stProgress] [role=progressbar]');
+    return bar ? bar.getAttribute('aria-valuenow') : null;
+}"""
 
 
 def free_port() -> int:
@@ -118,12 +123,12 @@ def test_a_person_trains_the_quick_demo_in_a_real_browser(server: str, browser) 
     for _ in range(400):
         if page.get_by_text("Result:").count() > 0:
             break
-        if bar.count() > 0:
-            value = bar.get_attribute("aria-valuenow")
-            if value is not None and (not seen or seen[-1] != value):
-                seen.append(value)
-                if len(seen) == 2:
-                    shot(page, "02_training")
+        # One look in the page itself: the bar can vanish between two Playwright calls.
+        value = page.evaluate(BAR_VALUE)
+        if value is not None and (not seen or seen[-1] != value):
+            seen.append(value)
+            if len(seen) == 2:
+                shot(page, "02_training")
         page.wait_for_timeout(250)
     page.get_by_text("Result:").first.wait_for()
     assert len(seen) >= 2, f"the progress bar never moved: {seen}"

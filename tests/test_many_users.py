@@ -152,8 +152,9 @@ def main_text(page) -> str:
 
 def progress_text(page) -> str:
     """The live progress line under the form ('Epoch 1 of 2 · ...' or 'Waiting to start...')."""
-    bar = page.locator("[data-testid=stMain] [data-testid=stProgress]")
-    return bar.first.inner_text() if bar.count() else ""
+    # all_inner_texts does not wait: the bar can vanish between two looks when training ends.
+    texts = page.locator("[data-testid=stMain] [data-testid=stProgress]").all_inner_texts()
+    return texts[0] if texts else ""
 
 
 def test_a_shared_link_opened_first_on_a_fresh_server_shows_the_app(tmp_path, browser) -> None:
