@@ -10,6 +10,7 @@ import streamlit as st
 from pages import common
 
 common.keep_keras_state()
+common.log_training_events()
 st.set_page_config(page_title="LSTM Stock Lab", page_icon=":material/show_chart:", layout="wide")
 
 navigation = st.navigation(

@@ -6,6 +6,7 @@ No Streamlit here: the thread only updates this object, and the page reads it on
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -17,8 +18,13 @@ import pandas as pd
 from lstm_core.config import TrainConfig
 from lstm_core.errors import LabError
 
+LOGGER = logging.getLogger(__name__)
+
 HEARTBEAT_TIMEOUT = 8.0
 """A job whose page has not looked at it for this long is stopped: its browser tab is gone."""
+
+DISCONNECT_GRACE = 5.0
+"""A job whose page has been disconnected this long is stopped (a brief network drop is not)."""
 
 
 def series_fingerprint(series: pd.Series) -> str:
@@ -48,7 +54,12 @@ class TrainingJob:
         heartbeat_timeout: float | None = HEARTBEAT_TIMEOUT,
         runner: Callable[..., Any] | None = None,
         kind: str = "train",
+        is_connected: Callable[[], bool] | None = None,
+        disconnect_grace: float = DISCONNECT_GRACE,
     ) -> None:
+        """`is_connected`, when given, tells whether the page that started the job is still
+        open; it then replaces the heartbeat, which a browser slows down in a background tab.
+        """
         self.configs: tuple[TrainConfig, ...] = (
             (config,) if isinstance(config, TrainConfig) else tuple(config)
         )
@@ -62,7 +73,10 @@ class TrainingJob:
         self.keys = [run_key(each, self.fingerprint) for each in self.configs]
         self.results: list[Any] = []
         self.run_index = 0
-        self.heartbeat_timeout = heartbeat_timeout
+        self.heartbeat_timeout = None if is_connected is not None else heartbeat_timeout
+        self.is_connected = is_connected
+        self.disconnect_grace = disconnect_grace
+        self.last_connected = time.monotonic()
         self.state = "queued"
         self.progress: Any = None
         self.result: Any = None
@@ -102,6 +116,12 @@ class TrainingJob:
         return not self._thread.is_alive()
 
     def _should_stop(self) -> bool:
+        if self.is_connected is not None:
+            now = time.monotonic()
+            if self.is_connected():
+                self.last_connected = now
+            elif now - self.last_connected > self.disconnect_grace:
+                self.request_stop("stopped because its browser tab was closed")
         if self.heartbeat_timeout is not None:
             if time.monotonic() - self.last_heartbeat > self.heartbeat_timeout:
                 self.request_stop("stopped because its browser tab was closed")
@@ -130,12 +150,23 @@ class TrainingJob:
         except (LabError, ValueError) as error:
             self.error = str(error)
             self.state = "failed"
+            LOGGER.info("training %s failed: %s", self.config.label(), self.error)
             return
         except Exception as error:
             # A thread that dies silently leaves the page waiting forever; report instead.
             # This code never calls Streamlit, so no rerun or stop signal can be swallowed.
             self.error = f"Training failed unexpectedly ({type(error).__name__}: {error})."
             self.state = "failed"
+            LOGGER.exception("training %s failed unexpectedly", self.config.label())
             return
         self.result = self.results[-1]
         self.state = "stopped" if self.result.stopped else "done"
+        if self.result.stopped:
+            LOGGER.info(
+                "training %s %s after %d epochs",
+                self.config.label(),
+                self.stop_reason,
+                self.result.epochs_completed,
+            )
+        else:
+            LOGGER.info("training %s done in %.1f s", self.config.label(), self.result.seconds)

@@ -6,9 +6,11 @@ It must not import TensorFlow: the Market page renders without it.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -46,6 +48,20 @@ def keep_keras_state() -> None:
     script_runner._clean_problem_modules = _skip_keras_cleanup
 
 
+def log_training_events() -> None:
+    """Print lstm_core's training events (done, stopped and why, failed) in the server's log.
+
+    Whoever runs the server for a class sees there which trainings ended and why, such as one
+    stopped because its browser tab was closed.
+    """
+    logger = logging.getLogger("lstm_core")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def ensure_navigation() -> None:
     """Make a shared link to a page open the whole app, even as a fresh server's first request.
 
@@ -57,6 +73,7 @@ def ensure_navigation() -> None:
     from streamlit.runtime.pages_manager import PagesManager
 
     keep_keras_state()
+    log_training_events()
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         # Once app.py has run in this session there is nothing to fix, and a rerun now would
@@ -172,11 +189,30 @@ def save_run(result: Any, group: str | None = None) -> None:
         st.session_state["store_message"] = f"This run could not be saved to disk ({error})."
 
 
+def session_connection() -> Callable[[], bool] | None:
+    """A check, safe from any thread, that this session's browser tab is still connected.
+
+    None where no Streamlit server runs (AppTest puts a stand-in there): the job then relies
+    on the page's heartbeats.
+    """
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is None or not runtime.exists():
+        return None
+    server = runtime.get_instance()
+    if not isinstance(server, runtime.Runtime):
+        return None
+    session_id = context.session_id
+    return lambda: bool(server.is_active_session(session_id))
+
+
 def start_job(
     config: TrainConfig | list[TrainConfig], series: pd.Series, kind: str = "train"
 ) -> TrainingJob:
     """Start training in the background and remember the job in this session."""
-    new_job = TrainingJob(config, series, kind=kind).start()
+    new_job = TrainingJob(config, series, kind=kind, is_connected=session_connection()).start()
     st.session_state[JOB_KEY] = new_job
     return new_job
 

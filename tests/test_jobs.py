@@ -1,5 +1,6 @@
 """The background job: several configs in order, stop on request or when its tab is gone."""
 
+import logging
 import time
 from types import SimpleNamespace
 
@@ -14,13 +15,18 @@ SERIES = pd.Series(np.arange(100.0), index=pd.bdate_range("2020-01-01", periods=
 CONFIG = TrainConfig(ticker="SYN", lag=5, batch_size=8, epochs=1, units=(4,))
 
 
+def finished(config: TrainConfig, stopped: bool) -> SimpleNamespace:
+    """What a runner returns, reduced to what the job reads."""
+    return SimpleNamespace(config=config, stopped=stopped, epochs_completed=0, seconds=0.0)
+
+
 def waits_for_stop(config, series, progress, should_stop):
     # Polls like Keras' batch loop does; a bound keeps a broken test from hanging.
     for _ in range(10_000):
         if should_stop():
-            return SimpleNamespace(config=config, stopped=True)
+            return finished(config, stopped=True)
         time.sleep(0.01)
-    return SimpleNamespace(config=config, stopped=False)
+    return finished(config, stopped=False)
 
 
 def test_job_runs_each_config_in_order() -> None:
@@ -28,9 +34,7 @@ def test_job_runs_each_config_in_order() -> None:
     job = TrainingJob(
         configs,
         SERIES,
-        runner=lambda config, series, progress, should_stop: SimpleNamespace(
-            config=config, stopped=False
-        ),
+        runner=lambda config, series, progress, should_stop: finished(config, stopped=False),
     ).start()
     assert job.wait(60)
     assert job.state == "done"
@@ -45,11 +49,64 @@ def test_stop_request_is_seen_by_the_runner() -> None:
     assert job.state == "stopped" and job.stop_reason == "stopped by you"
 
 
-def test_a_job_nobody_watches_stops_itself() -> None:
+def test_a_job_nobody_watches_stops_itself_and_says_so_in_the_log(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="lstm_core")
     job = TrainingJob(CONFIG, SERIES, heartbeat_timeout=0.2, runner=waits_for_stop).start()
     assert job.wait(60)
     assert job.state == "stopped"
     assert job.stop_reason == "stopped because its browser tab was closed"
+    assert caplog.messages == [
+        f"training {CONFIG.label()} stopped because its browser tab was closed after 0 epochs"
+    ]
+
+
+def polls_for_a_second(config, series, progress, should_stop):
+    """A runner that trains for about a second unless told to stop."""
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:
+        if should_stop():
+            return finished(config, stopped=True)
+        time.sleep(0.01)
+    return finished(config, stopped=False)
+
+
+def test_a_connected_page_needs_no_heartbeat() -> None:
+    """A background tab slows its page's reruns; while the tab is connected, training goes on."""
+    job = TrainingJob(
+        CONFIG,
+        SERIES,
+        heartbeat_timeout=0.05,
+        runner=polls_for_a_second,
+        is_connected=lambda: True,
+    ).start()
+    assert job.wait(60)
+    assert job.state == "done"
+
+
+def test_a_closed_connection_stops_the_job_after_the_grace_period() -> None:
+    job = TrainingJob(
+        CONFIG,
+        SERIES,
+        runner=polls_for_a_second,
+        is_connected=lambda: False,
+        disconnect_grace=0.2,
+    ).start()
+    assert job.wait(60)
+    assert job.state == "stopped"
+    assert job.stop_reason == "stopped because its browser tab was closed"
+
+
+def test_a_brief_network_drop_does_not_stop_the_job() -> None:
+    dropped_until = time.monotonic() + 0.2
+    job = TrainingJob(
+        CONFIG,
+        SERIES,
+        runner=polls_for_a_second,
+        is_connected=lambda: time.monotonic() > dropped_until,
+        disconnect_grace=0.6,
+    ).start()
+    assert job.wait(60)
+    assert job.state == "done"
 
 
 def test_a_failing_run_is_reported_in_a_sentence() -> None:

@@ -303,8 +303,12 @@ def test_a_closed_tab_frees_the_server_for_the_next_person(server: Server, brows
     page.get_by_role("button", name="Train", exact=True).click()
     clicked = time.perf_counter() - closed
     first_progress = None
+    stopped_at = None
+    stop_line = f"training {ORPHAN.label()} stopped because its browser tab was closed"
     saw_waiting = False
     for _ in range(MAX_POLLS):
+        if stopped_at is None and stop_line in server.log_tail():
+            stopped_at = time.perf_counter() - closed
         if result_heading(page).count():
             break
         line = progress_text(page)
@@ -320,8 +324,10 @@ def test_a_closed_tab_frees_the_server_for_the_next_person(server: Server, brows
     progress_at = (
         "never (done between polls)" if first_progress is None else f"{first_progress:.1f} s"
     )
+    stopped_text = "not yet" if stopped_at is None else f"{stopped_at:.1f} s"
     print(
-        f"\nThe closed tab's training had about {remaining:.0f} s left. After closing it, the "
+        f"\nThe closed tab's training had about {remaining:.0f} s left. The server logged its "
+        f"stop {stopped_text} after the tab closed; the "
         f"next person clicked Train at {clicked:.1f} s, waited for the lock: {saw_waiting}, "
         f"saw epoch progress at {progress_at} and the result at {result_seconds:.1f} s"
     )
@@ -331,10 +337,60 @@ def test_a_closed_tab_frees_the_server_for_the_next_person(server: Server, brows
     )
     assert result_heading(page).inner_text() == f"Result: {TINY.with_changes(seed=7).label()}"
     assert "Training was stopped" not in main_text(page)
+    assert stop_line in server.log_tail(), server.log_tail()
     # Had the orphaned job kept the lock, the next training could not start before it ended.
     started = first_progress if first_progress is not None else result_seconds
     assert started < remaining / 2, (
         f"the next training started {started:.0f} s after the tab closed, while the closed "
         f"tab's training had about {remaining:.0f} s left: it was not stopped"
     )
+    context.close()
+
+
+def progress_position(page) -> tuple[int, int] | None:
+    """(epoch, batch) from the progress line, or None while there is none."""
+    match = re.search(r"Epoch (\d+) of \d+ · batch (\d+) of", progress_text(page))
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def test_a_tab_paused_in_the_background_keeps_training(server: Server, browser) -> None:
+    """Browsers slow or pause the timers of background tabs, and with them the page's reruns.
+
+    Paused for longer than the page heartbeat's timeout (8 s), the tab is still connected, so
+    its training must go on.
+    """
+    paused = ORPHAN.with_changes(seed=6)
+    context, page = open_train_page(browser, server, paused)
+    page.get_by_role("button", name="Train", exact=True).click()
+    before = None
+    for _ in range(MAX_POLLS):
+        before = progress_position(page)
+        if before is not None and before != (1, 0):
+            break
+        page.wait_for_timeout(POLL_MS)
+    assert before is not None, f"the training never showed progress\n{server.log_tail()}"
+
+    # Pausing the page's JavaScript stops its timers, as a browser's background throttling
+    # does, while its connection to the server stays open. (Page.setWebLifecycleState's
+    # "frozen" did not stop timers in headless chromium here.)
+    devtools = context.new_cdp_session(page)
+    devtools.send("Debugger.enable")
+    devtools.send("Debugger.pause")
+    time.sleep(12)
+    devtools.send("Debugger.resume")
+    devtools.send("Debugger.disable")
+
+    after = before
+    for _ in range(60):
+        page.wait_for_timeout(POLL_MS)
+        after = progress_position(page) or after
+        if after > before:
+            break
+    print(f"\nProgress before the 12 s pause: {before}; after it: {after}")
+    assert after > before, f"training did not go on after the pause\n{server.log_tail()}"
+    assert f"training {paused.label()} stopped" not in server.log_tail()
+
+    page.get_by_role("button", name="Stop").click()
+    result_heading(page).wait_for()
+    assert "Training was stopped" in main_text(page)
     context.close()
