@@ -204,10 +204,17 @@ class RunStore:
 
         return model_from_bytes(bytes(row["model"]))
 
-    def delete(self, run_ids: Iterable[int]) -> int:
-        """Delete runs by id; return how many were deleted."""
-        identifiers = [(int(run_id),) for run_id in run_ids]
+    def delete(self, run_ids: Iterable[int], owner: str | None = None) -> int:
+        """Delete runs by id (only `owner`'s, when given); return how many were deleted."""
         with self._connect() as connection:
             before = connection.total_changes
-            connection.executemany("DELETE FROM runs WHERE id = ?", identifiers)
+            if owner is None:
+                connection.executemany(
+                    "DELETE FROM runs WHERE id = ?", [(int(run_id),) for run_id in run_ids]
+                )
+            else:
+                connection.executemany(
+                    "DELETE FROM runs WHERE id = ? AND owner = ?",
+                    [(int(run_id), owner) for run_id in run_ids],
+                )
             return connection.total_changes - before

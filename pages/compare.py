@@ -212,7 +212,7 @@ def runs_section() -> None:
     if len(table) >= 2:
         st.plotly_chart(charts.parallel_coordinates_chart(table), key="parcoords")
     if st.button(f"Delete the {len(chosen_ids)} chosen run(s)", key="delete_runs"):
-        deleted = store.delete(chosen_ids)
+        deleted = store.delete(chosen_ids, owner=common.owner())
         st.session_state["compare_message"] = f"Deleted {deleted} run(s)."
         st.rerun()
 

@@ -131,3 +131,23 @@ def test_inside_page_explains_the_trained_model(tmp_path, monkeypatch) -> None:
     assert len(values(saliency["data"][0]["y"])) == 10
     sentence = next(m.value for m in at.markdown if "of the influence comes from" in m.value)
     assert re.search(r"the last (\d+) of 10 days", sentence)
+
+
+def test_private_runs_show_and_delete_only_this_sessions_runs(seeded_store, monkeypatch) -> None:
+    """LSTM_LAB_PRIVATE_RUNS=1, for a class: no one sees or deletes another's saved runs."""
+    store, results = seeded_store
+    mine = store.save(results[0], owner="me")
+    monkeypatch.setenv("LSTM_LAB_PRIVATE_RUNS", "1")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["owner"] = "me"
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist() == [mine]
+    # Even a forged id list cannot reach the other runs (seeded with the owner "local").
+    assert store.delete([1, 2, mine], owner="me") == 1
+    assert sorted(store.table()["id"].tolist()) == [1, 2]
+
+    stranger = AppTest.from_file(APP, default_timeout=120)
+    stranger.switch_page("pages/compare.py").run()
+    assert not stranger.exception
+    assert any("No runs yet" in message.value for message in stranger.info)
