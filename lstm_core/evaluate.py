@@ -74,3 +74,31 @@ def verdict(model_rmse: float, baseline_rmse: float) -> str:
         f"On this test period the LSTM's typical error is ${model_rmse:,.2f}, {comparison} "
         f"(${baseline_rmse:,.2f})."
     )
+
+
+OUT_OF_RANGE_NOTE_SHARE = 0.25
+"""From this share of test days outside the training prices on, the page explains it."""
+
+
+def range_note(train_prices: np.ndarray, test_prices: np.ndarray) -> str | None:
+    """A sentence when many test prices lie outside every price the model trained on.
+
+    A model trained on scaled prices rarely predicts beyond the range it saw, so its line
+    flattens there; a person reading the chart should know why. None when few do.
+    """
+    if len(train_prices) == 0 or len(test_prices) == 0:
+        raise ValueError("range_note needs training and test prices")
+    low, high = float(np.min(train_prices)), float(np.max(train_prices))
+    above = float(np.mean(test_prices > high))
+    below = float(np.mean(test_prices < low))
+    if max(above, below) < OUT_OF_RANGE_NOTE_SHARE:
+        return None
+    if above >= below:
+        where = f"{above:.0%} of the test days closed above ${high:,.2f}, the highest"
+    else:
+        where = f"{below:.0%} of the test days closed below ${low:,.2f}, the lowest"
+    return (
+        f"Why the LSTM's line may flatten: {where} price in the training period. A model trained "
+        "on past prices seldom predicts beyond what it has seen; repeating yesterday's price "
+        "has no such limit."
+    )

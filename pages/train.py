@@ -8,7 +8,7 @@ import streamlit as st
 from lstm_core import charts
 from lstm_core.config import PRESETS, QUICK_DEMO, TrainConfig
 from lstm_core.errors import LabError
-from lstm_core.evaluate import METRIC_LABELS, METRIC_NAMES, verdict
+from lstm_core.evaluate import METRIC_LABELS, METRIC_NAMES, range_note, verdict
 from lstm_core.jobs import run_key, series_fingerprint
 from lstm_core.preprocessing import check_fits
 from pages import common
@@ -307,6 +307,9 @@ def show_result(result: Any) -> None:
     lstm, baseline = result.metrics["lstm"], result.metrics["persistence"]
     st.info(verdict(lstm["rmse"], baseline["rmse"]))
     prepared = result.prepared
+    note = range_note(prepared.train_prices, result.actual)
+    if note:
+        st.caption(note)
     train_end = prepared.train_count + prepared.lag
     st.plotly_chart(
         charts.prediction_chart(

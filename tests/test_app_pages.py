@@ -124,6 +124,8 @@ def test_train_page_trains_and_shows_overlay_metrics_and_reuses_result() -> None
     assert list(metrics.columns) == ["metric", "LSTM", "Tomorrow = today"]
     assert "RMSE ($)" in metrics["metric"].tolist()
     assert "On this test period the LSTM's typical error is" in texts(at)
+    # MSFT's test prices mostly lie above every training price; the page says so.
+    assert "of the test days closed above $" in texts(at)
     assert at.query_params["lag"] == ["10"] or at.query_params["lag"] == "10"
     first_job = at.session_state["training_job"]
 

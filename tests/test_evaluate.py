@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lstm_core.baselines import persistence_forecast
-from lstm_core.evaluate import forecast_metrics, in_sample_naive_mae, verdict
+from lstm_core.evaluate import forecast_metrics, in_sample_naive_mae, range_note, verdict
 
 
 def test_persistence_repeats_the_last_value_of_each_window() -> None:
@@ -55,3 +55,32 @@ def test_verdict_says_how_much_larger_in_plain_words() -> None:
 def test_mismatched_lengths_raise_value_error() -> None:
     with pytest.raises(ValueError, match="same length"):
         forecast_metrics(np.ones(3), np.ones(2), np.ones(3), 1.0, 1.0)
+
+
+def test_range_note_counts_test_days_beyond_the_training_prices() -> None:
+    train = np.array([10.0, 12.0, 11.0, 15.0])
+    # 3 of 4 test prices are above 15 (the training maximum): 75%.
+    assert range_note(train, np.array([14.0, 16.0, 17.5, 20.0])) == (
+        "Why the LSTM's line may flatten: 75% of the test days closed above $15.00, the highest "
+        "price in the training period. A model trained on past prices seldom predicts beyond "
+        "what it has seen; repeating yesterday's price has no such limit."
+    )
+    # 2 of 4 below 10 (the minimum): 50%.
+    assert "50% of the test days closed below $10.00, the lowest" in range_note(
+        train, np.array([9.0, 8.0, 11.0, 12.0])
+    )
+    # 1 of 5 (20%) outside is under the 25% threshold: no note.
+    assert range_note(train, np.array([11.0, 12.0, 13.0, 14.0, 16.0])) is None
+
+
+def test_range_note_on_the_snapshot_explains_the_flat_msft_line() -> None:
+    from lstm_core import data
+    from lstm_core.preprocessing import split_count
+
+    prices = data.load_snapshot().series("MSFT").to_numpy()
+    lag = 60
+    train_end = split_count(len(prices) - lag, 0.8) + lag
+    train, test = prices[:train_end], prices[train_end:]
+    share = np.mean(test > train.max())
+    note = range_note(train, test)
+    assert note is not None and f"{share:.0%} of the test days closed above" in note
