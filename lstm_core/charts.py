@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -92,6 +93,11 @@ def detail_chart(series: pd.Series, title: str) -> go.Figure:
     return figure
 
 
+def epoch_tick_step(epochs: int) -> int:
+    """Whole-epoch ticks, about ten of them at most."""
+    return max(1, math.ceil(epochs / 10))
+
+
 def loss_chart(losses: Sequence[float], epochs: int | None = None) -> go.Figure:
     """Training loss per epoch, the x axis fixed to all epochs so the curve visibly grows."""
     figure = go.Figure(
@@ -105,6 +111,7 @@ def loss_chart(losses: Sequence[float], epochs: int | None = None) -> go.Figure:
     )
     if epochs:
         figure.update_xaxes(range=[0.5, epochs + 0.5])
+    figure.update_xaxes(tick0=1, dtick=epoch_tick_step(epochs or len(losses)))
     figure.update_layout(
         height=260,
         xaxis_title="epoch",
@@ -186,11 +193,14 @@ def loss_curves_chart(histories: dict[str, Sequence[float]]) -> go.Figure:
                 x=list(range(1, len(losses) + 1)), y=list(losses), mode="lines+markers", name=label
             )
         )
+    longest = max((len(losses) for losses in histories.values()), default=1)
+    figure.update_xaxes(title="epoch", tick0=1, dtick=epoch_tick_step(longest))
+    # One labelled tick per power of ten; plotly's default log ticks label only leading digits.
+    figure.update_yaxes(
+        title="training loss (MSE, standardized)", type="log", dtick=1, tickformat="~g"
+    )
     figure.update_layout(
         height=320,
-        xaxis_title="epoch",
-        yaxis_title="training loss (MSE, standardized)",
-        yaxis_type="log",
         title={"text": "Training loss of each run", "x": 0},
         margin={"t": 40, "b": 10},
     )
@@ -220,9 +230,15 @@ def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
         )
     )
     figure.update_layout(
-        height=380,
-        title={"text": "Settings against test error (below 1 beats the baseline)", "x": 0},
-        margin={"t": 70, "l": 60, "r": 40},
+        height=420,
+        # The axis names sit above the plot, so the title goes higher still.
+        title={
+            "text": "Settings against test error (below 1 beats the baseline)",
+            "x": 0,
+            "y": 0.98,
+            "yanchor": "top",
+        },
+        margin={"t": 110, "l": 60, "r": 40},
     )
     return figure
 
