@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 import keras
 import numpy as np
+from keras.src.random import seed_generator
 
 from lstm_core.config import TrainConfig
 from lstm_core.model import build_model
@@ -171,6 +173,35 @@ class _HookCallback(keras.callbacks.Callback):
             self._report(self.batches, loss, epoch_finished=True)
 
 
+class _PerThreadRandom:
+    """Python's `random` as Keras' default seeds see it: a private stream in a seeded thread.
+
+    Keras draws a default seed from Python's global `random` for every initializer and seed
+    generator it makes without one. In a server, other threads draw from that module too
+    (websocket keep-alive pings among them), so with several people training, a model's
+    initial weights depended on their timing. A thread that called `seed_everything` draws
+    from its own `random.Random(seed)` instead: the same numbers the global module gives after
+    `random.seed(seed)` when no other thread draws, so every result stays what it was.
+    """
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(getattr(self.local, "generator", random), name)
+
+
+_PER_THREAD_RANDOM = _PerThreadRandom()
+
+
+def seed_everything(seed: int) -> None:
+    """`keras.utils.set_random_seed`, with Keras' default seeds drawn from a private stream."""
+    keras.utils.set_random_seed(seed)
+    # Keras has no public hook for where its default seeds come from, hence its internals.
+    seed_generator.python_random = _PER_THREAD_RANDOM
+    _PER_THREAD_RANDOM.local.generator = random.Random(seed)
+
+
 def _model_for_run(config: TrainConfig, options: dict[str, object]) -> keras.Model:
     """A compiled model with the initial weights a fresh build with `config.seed` would have.
 
@@ -181,7 +212,7 @@ def _model_for_run(config: TrainConfig, options: dict[str, object]) -> keras.Mod
     """
     jit_compile = bool(options["jit_compile"])
     steps = int(options["steps_per_execution"])
-    keras.utils.set_random_seed(config.seed)
+    seed_everything(config.seed)
     fresh = build_model(config, jit_compile=jit_compile, steps_per_execution=steps)
     key = (config.lag, config.units, config.dense_units, config.learning_rate, jit_compile, steps)
     cached = _MODEL_CACHE.get(key)
@@ -230,7 +261,7 @@ def train_model(
         if model_builder is None:
             model = _model_for_run(config, options)
         else:
-            keras.utils.set_random_seed(config.seed)
+            seed_everything(config.seed)
             model = model_builder(config)
             options = {"jit_compile": False, "steps_per_execution": 1}
         hook = _HookCallback(
@@ -242,7 +273,7 @@ def train_model(
             min_interval=min_interval,
         )
         # Seeding again here makes the shuffling the same whether the model is new or reused.
-        keras.utils.set_random_seed(config.seed)
+        seed_everything(config.seed)
         started = time.perf_counter()
         if should_stop is not None and should_stop():
             hook.stopped = True

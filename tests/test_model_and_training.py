@@ -1,5 +1,7 @@
 """The tutorial's model shape, deterministic training, the progress hook and the stop request."""
 
+import random
+
 import keras
 import numpy as np
 import pytest
@@ -30,6 +32,28 @@ def test_same_config_and_seed_give_the_same_loss_history(synthetic_series) -> No
     assert first.loss_history == second.loss_history
     other_seed = train_model(TINY.with_changes(seed=7), prepared)
     assert other_seed.loss_history != first.loss_history
+
+
+def test_another_thread_drawing_random_numbers_does_not_change_a_run(
+    synthetic_series, monkeypatch
+) -> None:
+    """A server's other threads draw from Python's global `random` (websocket pings, ...).
+
+    Once, with three people training, one got a different result than the same run alone:
+    Keras seeded its initial weights from that shared `random` at the first weight draw.
+    """
+    prepared = prepare(synthetic_series, TINY.lag, TINY.train_fraction)
+    alone = train_model(TINY, prepared)
+    seed = keras.utils.set_random_seed
+
+    def seed_then_another_thread_draws(value: int) -> None:
+        seed(value)
+        random.random()
+
+    monkeypatch.setattr(keras.utils, "set_random_seed", seed_then_another_thread_draws)
+    disturbed = train_model(TINY, prepared)
+    assert disturbed.loss_history == alone.loss_history
+    np.testing.assert_array_equal(disturbed.test_predictions, alone.test_predictions)
 
 
 def test_progress_hook_reports_epochs_and_throttles_batches(synthetic_series) -> None:
