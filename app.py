@@ -21,5 +21,5 @@ navigation = st.navigation(
         st.Page("pages/inside.py", title="Inside the LSTM", icon=":material/biotech:"),
     ]
 )
-common.sidebar()
+common.sidebar(navigation.title)
 navigation.run()

@@ -28,6 +28,8 @@ JOB_KEY = "training_job"
 RESULTS_KEY = "results"
 CURRENT_KEY = "current_result"
 APP_RAN_KEY = "_app_ran"
+JOB_PAGES = {"train": "Train & Predict", "seeds": "Compare runs", "sweep": "Compare runs"}
+"""The page that shows a job's live progress, by the job's kind."""
 
 
 def _skip_keras_cleanup() -> None:
@@ -257,7 +259,7 @@ def live_training(key_prefix: str) -> None:
 
 
 @st.fragment(run_every=1.0)
-def _sidebar_job_status() -> None:
+def _sidebar_job_status(current_page: str | None) -> None:
     active = job()
     if active is None:
         return
@@ -268,13 +270,16 @@ def _sidebar_job_status() -> None:
         if not collected:
             st.rerun()
         return
+    if JOB_PAGES.get(active.kind) == current_page:
+        # That page shows the same progress, twice as often; a second, older copy confuses.
+        return
     st.caption(f"Training {active.config.ticker}: {describe_progress(active)}")
     st.progress(active.progress.fraction if active.progress else 0.0)
 
 
-def sidebar() -> None:
-    """The data source line and the training status, on every page."""
+def sidebar(current_page: str | None = None) -> None:
+    """The data source line, and the training status on every page but the one showing it."""
     st.session_state[APP_RAN_KEY] = True
     with st.sidebar:
         st.caption(f"Data: {price_data().description}")
-        _sidebar_job_status()
+        _sidebar_job_status(current_page)

@@ -235,3 +235,32 @@ def test_stop_keeps_the_model_trained_so_far() -> None:
     expected = f"Training was stopped after {result.epochs_completed} full epoch(s) of 100"
     assert any(expected in warning.value for warning in at.warning)
     assert [trace["name"] for trace in figure(at, 0)["data"]][2] == "LSTM prediction"
+
+
+def test_training_status_shows_in_the_sidebar_except_on_the_page_showing_it() -> None:
+    from lstm_core import data
+    from lstm_core.config import QUICK_DEMO
+    from lstm_core.jobs import TrainingJob
+
+    def waits_for_stop(config, series, progress, should_stop):
+        for _ in range(6000):  # a bound only, so a broken test cannot hang
+            if should_stop():
+                break
+            time.sleep(0.01)
+        raise ValueError("stopped by the test")
+
+    series = data.load_snapshot().series("MSFT")
+    running = TrainingJob(QUICK_DEMO, series, runner=waits_for_stop).start()
+    at = new_app()
+    at.session_state["training_job"] = running
+    try:
+        at.run()
+        sidebar = [caption.value for caption in at.sidebar.caption]
+        assert any(text.startswith("Training MSFT: ") for text in sidebar), sidebar
+        at.switch_page("pages/train.py").run()
+        sidebar = [caption.value for caption in at.sidebar.caption]
+        assert not any(text.startswith("Training MSFT") for text in sidebar), sidebar
+        assert at.get("progress"), "the Train page itself shows the progress"
+    finally:
+        running.request_stop()
+        running.wait(60)
