@@ -112,6 +112,8 @@ def loss_chart(losses: Sequence[float], epochs: int | None = None) -> go.Figure:
     if epochs:
         figure.update_xaxes(range=[0.5, epochs + 0.5])
     figure.update_xaxes(tick0=1, dtick=epoch_tick_step(epochs or len(losses)))
+    # A loss is never negative; with one point plotly would otherwise centre the axis on it.
+    figure.update_yaxes(rangemode="tozero")
     figure.update_layout(
         height=260,
         xaxis_title="epoch",

@@ -17,6 +17,7 @@ def test_epoch_ticks_are_whole_epochs_and_at_most_about_ten() -> None:
     figure = charts.loss_chart([0.3, 0.02], epochs=5)
     assert (figure.layout.xaxis.tick0, figure.layout.xaxis.dtick) == (1, 1)
     assert tuple(figure.layout.xaxis.range) == (0.5, 5.5)
+    assert figure.layout.yaxis.rangemode == "tozero"
 
 
 def test_loss_curves_label_each_power_of_ten() -> None:
