@@ -13,17 +13,15 @@ seen in any one second. Prints the numbers, a summary last.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,25 +122,9 @@ def main() -> None:
     )
     if market["errors"]:
         print(f"(the Market page raised {market['errors']} exception(s) under AppTest)")
-    port = free_port()
     store = Path(tempfile.mkdtemp(prefix="bench_app_")) / "runs.sqlite"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "LSTM_LAB_STORE": str(store)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
+    with serve(environment={"LSTM_LAB_STORE": str(store)}) as server:
+        url = server.url
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
@@ -152,9 +134,6 @@ def main() -> None:
             first = train_in_browser(page, f"{url}/train")
             second = train_in_browser(page, f"{url}/train?seed=7")
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     for name, times in (("first", first), ("second", second)):
         print(
             f"{name} training (quick demo): bar after {seconds(times['bar'])}, moving after "

@@ -23,3 +23,20 @@ def synthetic_series() -> pd.Series:
 def _isolated_run_store(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never write to the project's own runs/ folder."""
     os.environ["LSTM_LAB_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.sqlite")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, headless; never a browser Playwright downloads."""
+    from pathlib import Path
+
+    from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it with apt-get")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

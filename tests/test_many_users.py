@@ -5,13 +5,8 @@ Run with `pytest -s` to see the measured times and the server's memory; no time 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -19,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from lstm_core.config import TrainConfig
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.streamlit_server import Server, serve
 
 pytestmark = pytest.mark.browser
 
@@ -45,9 +40,7 @@ ORPHAN = TrainConfig(lag=120, batch_size=4, epochs=100, units=(64, 32), dense_un
 
 def train_url(base: str, config: TrainConfig) -> str:
     """A link to the Train page that fills the form with `config` (as pages/train.py reads it)."""
-    query = {key: str(value) for key, value in config.to_dict().items() if key != "units"}
-    query["units"] = "-".join(str(size) for size in config.units)
-    return f"{base}/train?{urlencode(query)}"
+    return f"{base}/train?{urlencode(config.to_query())}"
 
 
 def rss_mb(pid: int) -> float:
@@ -58,78 +51,11 @@ def rss_mb(pid: int) -> float:
     raise AssertionError(f"no VmRSS for process {pid}")
 
 
-class Server:
-    def __init__(self, url: str, pid: int, log: Path) -> None:
-        self.url, self.pid, self.log = url, pid, log
-
-    def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
-
-
-@contextlib.contextmanager
-def serve(log: Path) -> Iterator[Server]:
-    """`streamlit run app.py` as tests/test_browser.py starts it, on a free loopback port.
-
-    The environment is inherited, so LSTM_LAB_STORE (set by conftest) keeps runs/ untouched.
-    """
-    port = free_port()
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=environment,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("streamlit did not answer on /_stcore/health")
-        yield Server(url, process.pid, log)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server for every session of the multi-user tests."""
     with serve(tmp_path_factory.mktemp("server") / "streamlit.log") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it with apt-get")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def open_train_page(browser, server: Server, config: TrainConfig):
