@@ -83,6 +83,12 @@ class TrainConfig:
         data["units"] = list(self.units)
         return data
 
+    def to_query(self) -> dict[str, str]:
+        """The config as URL parameters (units as "128-64"), so a link reproduces it."""
+        params = {key: str(value) for key, value in self.to_dict().items() if key != "units"}
+        params["units"] = "-".join(str(size) for size in self.units)
+        return params
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Inverse of `to_dict`; unknown keys raise ValueError."""

@@ -23,6 +23,9 @@ LOGGER = logging.getLogger(__name__)
 HEARTBEAT_TIMEOUT = 8.0
 """A job whose page has not looked at it for this long is stopped: its browser tab is gone."""
 
+CLOSED_TAB = "stopped because its browser tab was closed"
+"""The stop reason of a job whose page is gone."""
+
 DISCONNECT_GRACE = 5.0
 """A job whose page has been disconnected this long is stopped (a brief network drop is not)."""
 
@@ -121,10 +124,10 @@ class TrainingJob:
             if self.is_connected():
                 self.last_connected = now
             elif now - self.last_connected > self.disconnect_grace:
-                self.request_stop("stopped because its browser tab was closed")
+                self.request_stop(CLOSED_TAB)
         if self.heartbeat_timeout is not None:
             if time.monotonic() - self.last_heartbeat > self.heartbeat_timeout:
-                self.request_stop("stopped because its browser tab was closed")
+                self.request_stop(CLOSED_TAB)
         return self._stop.is_set()
 
     def _on_progress(self, progress: Any) -> None:

@@ -206,15 +206,12 @@ class RunStore:
 
     def delete(self, run_ids: Iterable[int], owner: str | None = None) -> int:
         """Delete runs by id (only `owner`'s, when given); return how many were deleted."""
+        query = "DELETE FROM runs WHERE id = ?"
+        rows = [(int(run_id),) for run_id in run_ids]
+        if owner is not None:
+            query += " AND owner = ?"
+            rows = [(*row, owner) for row in rows]
         with self._connect() as connection:
             before = connection.total_changes
-            if owner is None:
-                connection.executemany(
-                    "DELETE FROM runs WHERE id = ?", [(int(run_id),) for run_id in run_ids]
-                )
-            else:
-                connection.executemany(
-                    "DELETE FROM runs WHERE id = ? AND owner = ?",
-                    [(int(run_id), owner) for run_id in run_ids],
-                )
+            connection.executemany(query, rows)
             return connection.total_changes - before

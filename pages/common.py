@@ -74,8 +74,6 @@ def ensure_navigation() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    keep_keras_state()
-    log_training_events()
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         # Once app.py has run in this session there is nothing to fix, and a rerun now would

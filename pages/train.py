@@ -104,13 +104,6 @@ def settings_from_query() -> tuple[dict[str, Any], str | None]:
     return values, None
 
 
-def config_to_query(config: TrainConfig) -> dict[str, str]:
-    """The config as URL parameters, so a link reproduces it."""
-    params = {key: str(value) for key, value in config.to_dict().items() if key != "units"}
-    params["units"] = "-".join(str(size) for size in config.units)
-    return params
-
-
 def load_settings_into_form(config: TrainConfig) -> None:
     """Put a config's values into the form's widgets (before they are drawn)."""
     st.session_state[SETTINGS_KEY] = config
@@ -256,7 +249,7 @@ def start_or_reuse(config: TrainConfig) -> None:
     """Reuse an identical earlier run at once, else start training in the background."""
     series = common.price_data().series(config.ticker)
     key = run_key(config, series_fingerprint(series))
-    st.query_params.from_dict(config_to_query(config))
+    st.query_params.from_dict(config.to_query())
     if key in common.results():
         st.session_state[common.CURRENT_KEY] = key
         st.info("Same settings, seed and data as an earlier run: showing that result at once.")

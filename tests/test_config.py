@@ -61,3 +61,17 @@ def test_presets_include_both_tutorial_models_and_a_quick_demo() -> None:
     batches = sorted(preset.batch_size for preset in PRESETS.values())
     assert 1 in batches and 200 in batches
     assert "Quick demo" in PRESETS
+
+
+def test_to_query_writes_what_a_shared_link_carries() -> None:
+    assert TrainConfig().to_query() == {
+        "ticker": "MSFT",
+        "lag": "60",
+        "batch_size": "200",
+        "epochs": "10",
+        "units": "128-64",
+        "dense_units": "25",
+        "learning_rate": "0.001",
+        "train_fraction": "0.8",
+        "seed": "42",
+    }
