@@ -635,7 +635,10 @@ def test_failed_refresh_keeps_the_good_cache(tmp_path: Path) -> None:
     assert [entry.name for entry in tmp_path.iterdir()] == ["yahoo_MSFT.csv"]
 
 
-@pytest.mark.parametrize("bad", ["../etc", "A/B", "", "msft..", "x" * 20])
+@pytest.mark.parametrize(
+    "bad",
+    ["../etc", "../x", "A/B", "a/b", "", "msft..", "x" * 20, "MSFT;rm", "' OR 1=1"],
+)
 def test_invalid_ticker_is_refused_before_any_download(tmp_path: Path, bad: str) -> None:
     fake = RecordingDownload(yahoo_like_frame(["MSFT"]))
     cache = tmp_path / "cache"
@@ -643,6 +646,9 @@ def test_invalid_ticker_is_refused_before_any_download(tmp_path: Path, bad: str)
         data.refresh_from_yahoo(["MSFT", bad], cache_dir=cache, download=fake)
     assert fake.calls == []
     assert not cache.exists()
+    assert list(tmp_path.rglob("*")) == []
+    # Reading the cache with such a ticker does not look for a file either.
+    assert data.load_cached(tickers=[bad], cache_dir=tmp_path / "..") is None
 
 
 def test_refresh_argument_errors(tmp_path: Path) -> None:
