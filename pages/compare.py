@@ -211,10 +211,57 @@ def runs_section() -> None:
     )
     if len(table) >= 2:
         st.plotly_chart(charts.parallel_coordinates_chart(table), key="parcoords")
-    if st.button(f"Delete the {len(chosen_ids)} chosen run(s)", key="delete_runs"):
-        deleted = store.delete(chosen_ids, owner=common.owner())
-        st.session_state["compare_message"] = f"Deleted {deleted} run(s)."
-        st.rerun()
+    delete_section(store, table)
+
+
+def run_name(row: pd.Series) -> str:
+    """How a saved run is named where it can be deleted: '#12 MSFT lag 60, batch 200, seed 42'."""
+    return (
+        f"#{int(row['id'])} {row['ticker']} lag {row['lag']}, batch {row['batch']}, "
+        f"seed {row['seed']}"
+    )
+
+
+def delete_section(store: Any, table: pd.DataFrame) -> None:
+    """Deleting runs: only the runs a person picked by name, and only after a confirmation.
+
+    The table's ticks choose what the charts compare; they never choose what is deleted, so an
+    untouched page (which charts the two newest runs) deletes nothing.
+    """
+    names = {run_name(row): int(row["id"]) for _, row in table.iterrows()}
+    with st.expander("Delete runs"):
+        picked = st.multiselect(
+            "Runs to delete",
+            list(names),
+            key="runs_to_delete",
+            placeholder="Pick the runs to delete",
+        )
+        if st.button(
+            f"Delete {len(picked)} run(s)" if picked else "Delete",
+            key="delete_runs",
+            disabled=not picked,
+        ):
+            if picked:
+                st.session_state["pending_delete"] = [names[name] for name in picked]
+        existing = set(names.values())
+        pending = [
+            run_id for run_id in st.session_state.get("pending_delete", []) if run_id in existing
+        ]
+        if not pending:
+            return
+        labels = [name for name, run_id in names.items() if run_id in pending]
+        listed = "; ".join(labels)
+        st.warning(f"Delete {len(pending)} run(s) for good? {listed}. This cannot be undone.")
+        confirm, cancel = st.columns(2)
+        if confirm.button("Yes, delete them", key="confirm_delete", type="primary"):
+            deleted = store.delete(pending, owner=common.owner())
+            st.session_state.pop("pending_delete", None)
+            st.session_state.pop("runs_to_delete", None)
+            st.session_state["compare_message"] = f"Deleted {deleted} run(s): " + "; ".join(labels)
+            st.rerun()
+        if cancel.button("Cancel", key="cancel_delete"):
+            st.session_state.pop("pending_delete", None)
+            st.rerun()
 
 
 st.title("Compare runs")

@@ -67,10 +67,34 @@ def test_compare_page_overlays_saved_runs_and_deletes(seeded_store) -> None:
     assert values(overlay["data"][2]["y"]) == pytest.approx(results[1].predicted)
     assert len(losses["data"]) == 2
     assert parcoords["data"][0]["type"] == "parcoords"
-    delete = next(button for button in at.button if button.label.startswith("Delete the 2"))
-    delete.click().run()
-    assert store.table().empty
-    assert any("Deleted 2 run(s)." in message.value for message in at.success)
+    delete_runs_by_name(at, store)
+
+
+def delete_runs_by_name(at: AppTest, store: RunStore) -> None:
+    """Untouched, the page deletes nothing; picked by name and confirmed, it deletes those."""
+    assert at.button(key="delete_runs").disabled
+    at.run()
+    assert "confirm_delete" not in [button.key for button in at.button]
+    assert store.table()["id"].tolist() == [2, 1]
+    picker = at.multiselect(key="runs_to_delete")
+    assert picker.value == []
+    assert picker.options == [
+        "#2 MSFT lag 10, batch 64, seed 42",
+        "#1 MSFT lag 10, batch 32, seed 42",
+    ]
+    picker.set_value(["#1 MSFT lag 10, batch 32, seed 42"]).run()
+    at.button(key="delete_runs").click().run()
+    assert store.table()["id"].tolist() == [2, 1]
+    assert "#1 MSFT lag 10, batch 32, seed 42" in at.warning[-1].value
+    at.button(key="cancel_delete").click().run()
+    assert store.table()["id"].tolist() == [2, 1]
+    assert "confirm_delete" not in [button.key for button in at.button]
+    at.multiselect(key="runs_to_delete").set_value(["#1 MSFT lag 10, batch 32, seed 42"]).run()
+    at.button(key="delete_runs").click().run()
+    at.button(key="confirm_delete").click().run()
+    assert not at.exception
+    assert store.table()["id"].tolist() == [2]
+    assert any("Deleted 1 run(s)" in message.value for message in at.success)
 
 
 def test_compare_page_repeats_seeds_and_reports_the_spread(tmp_path, monkeypatch) -> None:
