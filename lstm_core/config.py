@@ -14,6 +14,9 @@ MAX_LAG = 1000
 MAX_EPOCHS = 1000
 MAX_BATCH_SIZE = 100_000
 MAX_UNITS = 1024
+TARGETS = ("level", "change")
+"""What the model learns: the tutorial's z-scored prices, or the next day's log change."""
+MAX_VALIDATION_FRACTION = 0.5
 
 
 def normalize_ticker(text: str) -> str:
@@ -35,6 +38,11 @@ def _require_int(name: str, value: Any, low: int, high: int) -> None:
         raise ValueError(f"{name} must be between {low} and {high}, got {value}")
 
 
+def _require_number(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a run: same config and seed give the same model."""
@@ -48,6 +56,9 @@ class TrainConfig:
     learning_rate: float = 0.001
     train_fraction: float = 0.8
     seed: int = 42
+    target: str = "level"
+    validation_fraction: float = 0.0
+    patience: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ticker", normalize_ticker(self.ticker))
@@ -67,15 +78,39 @@ class TrainConfig:
             raise ValueError(
                 f"learning_rate must be above 0 and at most 1, got {self.learning_rate}"
             )
-        if isinstance(self.train_fraction, bool) or not isinstance(
-            self.train_fraction, int | float
-        ):
-            raise ValueError(f"train_fraction must be a number, got {self.train_fraction!r}")
+        _require_number("train_fraction", self.train_fraction)
         if not 0 < self.train_fraction < 1:
             raise ValueError(
                 f"train_fraction must be between 0 and 1 (exclusive), got {self.train_fraction}"
             )
         _require_int("seed", self.seed, 0, 2**31 - 1)
+        if self.target not in TARGETS:
+            raise ValueError(
+                f"target must be 'level' (the price) or 'change' (the next day's change), "
+                f"got {self.target!r}"
+            )
+        _require_number("validation_fraction", self.validation_fraction)
+        if not 0 <= self.validation_fraction < MAX_VALIDATION_FRACTION:
+            raise ValueError(
+                f"validation_fraction must be at least 0 and below {MAX_VALIDATION_FRACTION}, "
+                f"got {self.validation_fraction}"
+            )
+        if self.validation_fraction >= self.train_fraction:
+            raise ValueError(
+                f"validation_fraction ({self.validation_fraction}) must be smaller than "
+                f"train_fraction ({self.train_fraction}): the validation period is the end of "
+                "the training part"
+            )
+        _require_int("patience", self.patience, 0, MAX_EPOCHS)
+        if self.patience > self.epochs:
+            raise ValueError(
+                f"patience ({self.patience}) must be at most the number of epochs ({self.epochs})"
+            )
+        if self.patience > 0 and self.validation_fraction == 0:
+            raise ValueError(
+                "patience (early stopping) needs a validation period: set validation_fraction "
+                "above 0"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, units as a list."""
@@ -107,17 +142,31 @@ class TrainConfig:
 
     def label(self) -> str:
         """A short human name: 'MSFT lag 60, batch 200, 10 epochs, seed 42'."""
-        return (
+        text = (
             f"{self.ticker} lag {self.lag}, batch {self.batch_size}, "
             f"{self.epochs} epochs, units {'/'.join(map(str, self.units))}, seed {self.seed}"
         )
+        if self.target != "level":
+            text += ", learns daily changes"
+        if self.validation_fraction > 0:
+            text += f", validation {self.validation_fraction:.0%}"
+        if self.patience > 0:
+            text += f", patience {self.patience}"
+        return text
 
 
 TUTORIAL_MODEL_1 = TrainConfig(batch_size=200, epochs=10)
 TUTORIAL_MODEL_2 = TrainConfig(batch_size=1, epochs=10)
 QUICK_DEMO = TrainConfig(lag=30, batch_size=32, epochs=5, units=(32, 16), dense_units=16)
 
+RECOMMENDED = TrainConfig(
+    batch_size=200, epochs=10, target="change", validation_fraction=0.1, patience=3
+)
+"""The tutorial's layers learning daily changes, tuned on the validation period only
+(bench/honest_table.py and bench/choose_recommended.py)."""
+
 PRESETS: dict[str, TrainConfig] = {
+    "Recommended (learns daily changes)": RECOMMENDED,
     "Tutorial model 1 (batch 200, 10 epochs)": TUTORIAL_MODEL_1,
     "Tutorial model 2 (batch 1, 10 epochs)": TUTORIAL_MODEL_2,
     "Quick demo": QUICK_DEMO,

@@ -9,33 +9,52 @@ import pandas as pd
 
 from lstm_core.baselines import persistence_forecast
 from lstm_core.config import TrainConfig
-from lstm_core.evaluate import forecast_metrics, in_sample_naive_mae
+from lstm_core.evaluate import comparison, forecast_metrics, in_sample_naive_mae
 from lstm_core.model import layer_parameter_counts
 from lstm_core.preprocessing import PreparedData, check_fits, make_windows, prepare
 from lstm_core.results import RunResult
 from lstm_core.train import ProgressHook, StopRequest, train_model
 
 
-def evaluate_predictions(
-    prepared: PreparedData, scaled_predictions: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, dict[str, dict[str, float]]]:
-    """Dollar predictions of the model and of persistence, and both metric sets."""
-    predicted = prepared.scaler.inverse(np.asarray(scaled_predictions).reshape(-1))
+def score_period(
+    prepared: PreparedData,
+    scaled_predictions: np.ndarray,
+    start: int,
+    count: int,
+) -> tuple[np.ndarray, np.ndarray, dict[str, dict[str, float]], dict[str, float | None]]:
+    """Dollar predictions of the model and persistence for `count` windows from `start`.
+
+    Returns the two forecasts, both metric sets and the comparison (ratio and tests).
+    """
     # The baseline works on dollar windows: going through the float32 scaled inputs would add
     # rounding noise that looks like predicted moves and fakes a direction score.
     dollar_windows, _ = make_windows(prepared.prices, prepared.lag)
-    persistence = persistence_forecast(dollar_windows[prepared.train_count :])
-    naive_mae = in_sample_naive_mae(prepared.train_prices)
+    period_windows = dollar_windows[start : start + count]
+    last_known = period_windows[:, -1]
+    actual = prepared.prices[prepared.lag + start : prepared.lag + start + count]
+    predicted = prepared.to_dollars(scaled_predictions, last_known)
+    persistence = persistence_forecast(period_windows)
     common = {
-        "actual": prepared.test_actual,
-        "last_known": prepared.test_last_known,
+        "actual": actual,
+        "last_known": last_known,
         "scale_std": prepared.scaler.std,
-        "naive_mae": naive_mae,
+        "naive_mae": in_sample_naive_mae(prepared.train_prices),
     }
     metrics = {
         "lstm": forecast_metrics(predicted=predicted, **common),
         "persistence": forecast_metrics(predicted=persistence, **common),
     }
+    figures = comparison(actual, predicted, persistence, last_known)
+    return predicted, persistence, metrics, figures
+
+
+def evaluate_predictions(
+    prepared: PreparedData, scaled_predictions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, dict[str, float]]]:
+    """Dollar predictions of the model and of persistence on the test period, and both metrics."""
+    predicted, persistence, metrics, _ = score_period(
+        prepared, scaled_predictions, prepared.test_start, prepared.test_count
+    )
     return predicted, persistence, metrics
 
 
@@ -45,11 +64,46 @@ def run_training(
     progress: ProgressHook | None = None,
     should_stop: StopRequest | None = None,
 ) -> RunResult:
-    """Prepare, train, predict the whole test set once, and score model and baseline."""
-    check_fits(len(series), config.lag, config.train_fraction, config.batch_size)
-    prepared = prepare(series, config.lag, config.train_fraction)
+    """Prepare, train, predict the whole test set once, and score model and baseline.
+
+    With a validation period the run is also scored there, the figure to tune on; the test
+    period's figures are the held-out judgement.
+    """
+    check_fits(
+        len(series),
+        config.lag,
+        config.train_fraction,
+        config.batch_size,
+        validation_fraction=config.validation_fraction,
+    )
+    prepared = prepare(
+        series,
+        config.lag,
+        config.train_fraction,
+        target=config.target,
+        validation_fraction=config.validation_fraction,
+    )
     outcome = train_model(config, prepared, progress=progress, should_stop=should_stop)
-    predicted, persistence, metrics = evaluate_predictions(prepared, outcome.test_predictions)
+    predicted, persistence, metrics, figures = score_period(
+        prepared, outcome.test_predictions, prepared.test_start, prepared.test_count
+    )
+    validation = None
+    if outcome.validation_predictions is not None:
+        _, _, validation_metrics, validation_figures = score_period(
+            prepared,
+            outcome.validation_predictions,
+            prepared.train_count,
+            prepared.validation_count,
+        )
+        validation = {
+            "metrics": validation_metrics,
+            "comparison": validation_figures,
+            "dates": [
+                prepared.validation_dates[0].strftime("%Y-%m-%d"),
+                prepared.validation_dates[-1].strftime("%Y-%m-%d"),
+            ],
+            "n": prepared.validation_count,
+        }
     return RunResult(
         config=config,
         n_train=prepared.train_count,
@@ -67,4 +121,9 @@ def run_training(
         layers=layer_parameter_counts(outcome.model),
         model=outcome.model,
         prepared=prepared,
+        comparison=figures,
+        validation=validation,
+        validation_loss_history=list(outcome.validation_loss_history),
+        best_epoch=outcome.best_epoch,
+        early_stopped=outcome.early_stopped,
     )

@@ -73,8 +73,48 @@ class StandardScaler:
 
 
 @dataclass(frozen=True)
+class ChangeScaler:
+    """Log changes relative to a window's last price, divided by one fitted scale.
+
+    Inputs are log(p[j] / p[last]) for each day j of a window, the target is
+    log(p[next] / p[last]); both are divided by `scale`, the standard deviation of the training
+    windows' targets (fitted on those only).
+    """
+
+    scale: float
+
+    @classmethod
+    def fit(cls, dollar_windows: np.ndarray, dollar_targets: np.ndarray) -> ChangeScaler:
+        """Fit on the training windows' targets; a flat series gets scale 1."""
+        changes = np.log(np.asarray(dollar_targets) / np.asarray(dollar_windows)[:, -1])
+        scale = float(changes.std())
+        return cls(scale=scale if scale > 0 else 1.0)
+
+    def encode(self, dollar_windows: np.ndarray) -> np.ndarray:
+        """Dollar windows (n, lag) to model inputs: scaled log prices relative to the last."""
+        windows = np.asarray(dollar_windows, dtype=np.float64)
+        return np.log(windows / windows[:, -1:]) / self.scale
+
+    def encode_targets(self, dollar_windows: np.ndarray, dollar_targets: np.ndarray) -> np.ndarray:
+        """Next prices to scaled log changes from each window's last price."""
+        last = np.asarray(dollar_windows, dtype=np.float64)[:, -1]
+        return np.log(np.asarray(dollar_targets, dtype=np.float64) / last) / self.scale
+
+    def decode(self, scaled: np.ndarray, last_prices: np.ndarray) -> np.ndarray:
+        """Scaled log changes back to dollars: last price x exp(change)."""
+        return np.asarray(last_prices, dtype=np.float64) * np.exp(
+            np.asarray(scaled, dtype=np.float64) * self.scale
+        )
+
+
+@dataclass(frozen=True)
 class PreparedData:
-    """Everything a model needs from one price series, split by time and scaled without leakage."""
+    """Everything a model needs from one price series, split by time and scaled without leakage.
+
+    Windows, in time order: `train_count` training windows the model fits, then
+    `validation_count` validation windows (the end of the training part, for tuning and early
+    stopping), then the test windows.
+    """
 
     prices: np.ndarray
     dates: pd.DatetimeIndex
@@ -85,6 +125,16 @@ class PreparedData:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    target: str = "level"
+    change_scaler: ChangeScaler | None = None
+    validation_count: int = 0
+    x_validation: np.ndarray | None = None
+    y_validation: np.ndarray | None = None
+
+    @property
+    def test_start(self) -> int:
+        """Index of the first test window."""
+        return self.train_count + self.validation_count
 
     @property
     def test_count(self) -> int:
@@ -99,49 +149,131 @@ class PreparedData:
     @property
     def test_dates(self) -> pd.DatetimeIndex:
         """The date of each test target."""
-        start = self.lag + self.train_count
-        return self.dates[start:]
+        return self.dates[self.lag + self.test_start :]
 
     @property
     def test_actual(self) -> np.ndarray:
         """Real test prices in dollars."""
-        return self.prices[self.lag + self.train_count :]
+        return self.prices[self.lag + self.test_start :]
 
     @property
     def test_last_known(self) -> np.ndarray:
         """The last price of each test window: yesterday's price for each test day."""
-        return self.prices[self.lag + self.train_count - 1 : -1]
+        return self.prices[self.lag + self.test_start - 1 : -1]
+
+    @property
+    def validation_dates(self) -> pd.DatetimeIndex:
+        """The date of each validation target (empty without a validation period)."""
+        start = self.lag + self.train_count
+        return self.dates[start : start + self.validation_count]
+
+    @property
+    def validation_actual(self) -> np.ndarray:
+        """Real validation prices in dollars."""
+        start = self.lag + self.train_count
+        return self.prices[start : start + self.validation_count]
+
+    @property
+    def validation_last_known(self) -> np.ndarray:
+        """Yesterday's price for each validation day."""
+        start = self.lag + self.train_count - 1
+        return self.prices[start : start + self.validation_count]
+
+    def encode(self, dollar_windows: np.ndarray) -> np.ndarray:
+        """Dollar windows (n, lag) as the model's float32 inputs (n, lag, 1)."""
+        windows = np.asarray(dollar_windows, dtype=np.float64)
+        if self.target == "change":
+            encoded = self.change_scaler.encode(windows)
+        else:
+            encoded = self.scaler.transform(windows)
+        return encoded[:, :, None].astype(np.float32)
+
+    def to_dollars(self, scaled_predictions: np.ndarray, last_prices: np.ndarray) -> np.ndarray:
+        """Model outputs back to dollar prices, given each window's last price."""
+        scaled = np.asarray(scaled_predictions, dtype=np.float64).reshape(-1)
+        if self.target == "change":
+            return self.change_scaler.decode(scaled, last_prices)
+        return self.scaler.inverse(scaled)
 
 
-def prepare(series: pd.Series, lag: int, train_fraction: float) -> PreparedData:
-    """Window the series, split the windows by time, fit the scaler on the training prices.
+def prepare(
+    series: pd.Series,
+    lag: int,
+    train_fraction: float,
+    target: str = "level",
+    validation_fraction: float = 0.0,
+) -> PreparedData:
+    """Window the series, split the windows by time, fit every scale on the training part only.
 
-    The scaler sees only prices[: train_count + lag], the prices the training windows touch,
-    so changing any later price cannot change it (the tutorial fitted on test data; we do not).
+    The test windows start at floor(train_fraction x windows) whatever the validation share, so
+    runs with and without validation are scored on the same days; the validation windows are
+    the last floor(validation_fraction x windows) before them. Scalers see only the prices the
+    training windows touch, so changing any validation or test price cannot change them (the
+    tutorial fitted on test data; we do not).
     """
+    if target not in ("level", "change"):
+        raise ValueError(f"target must be 'level' or 'change', got {target!r}")
     prices = np.asarray(series.to_numpy(), dtype=np.float64)
     if not np.all(np.isfinite(prices)):
         raise NotEnoughDataError("The price series has missing values; clean the file first.")
-    train_count = check_fits(len(prices), lag, train_fraction, batch_size=1)
+    if target == "change" and np.any(prices <= 0):
+        raise NotEnoughDataError(
+            "Daily changes need positive prices, and this series has a zero or negative price; "
+            "learn the price level instead or fix the file."
+        )
+    check_fits(
+        len(prices), lag, train_fraction, batch_size=1, validation_fraction=validation_fraction
+    )
+    window_count = len(prices) - lag
+    test_start = split_count(window_count, train_fraction)
+    validation_count = validation_split_count(window_count, validation_fraction)
+    train_count = test_start - validation_count
     scaler = StandardScaler.fit(prices[: train_count + lag])
-    scaled_inputs, scaled_targets = make_windows(scaler.transform(prices), lag)
+    dollar_windows, dollar_targets = make_windows(prices, lag)
+    change_scaler = None
+    if target == "change":
+        change_scaler = ChangeScaler.fit(dollar_windows[:train_count], dollar_targets[:train_count])
+        inputs = change_scaler.encode(dollar_windows)
+        targets = change_scaler.encode_targets(dollar_windows, dollar_targets)
+    else:
+        inputs = scaler.transform(dollar_windows)
+        targets = scaler.transform(dollar_targets)
+    inputs = inputs[:, :, None].astype(np.float32)
+    targets = targets.astype(np.float32)
     return PreparedData(
         prices=prices,
         dates=pd.DatetimeIndex(series.index),
         lag=lag,
         train_count=train_count,
         scaler=scaler,
-        x_train=scaled_inputs[:train_count, :, None].astype(np.float32),
-        y_train=scaled_targets[:train_count].astype(np.float32),
-        x_test=scaled_inputs[train_count:, :, None].astype(np.float32),
-        y_test=scaled_targets[train_count:].astype(np.float32),
+        x_train=inputs[:train_count],
+        y_train=targets[:train_count],
+        x_test=inputs[test_start:],
+        y_test=targets[test_start:],
+        target=target,
+        change_scaler=change_scaler,
+        validation_count=validation_count,
+        x_validation=inputs[train_count:test_start],
+        y_validation=targets[train_count:test_start],
     )
 
 
-def check_fits(price_count: int, lag: int, train_fraction: float, batch_size: int) -> int:
+def validation_split_count(window_count: int, validation_fraction: float) -> int:
+    """How many windows before the test period validate: floor(validation_fraction * windows)."""
+    return math.floor(validation_fraction * window_count)
+
+
+def check_fits(
+    price_count: int,
+    lag: int,
+    train_fraction: float,
+    batch_size: int,
+    validation_fraction: float = 0.0,
+) -> int:
     """Raise NotEnoughDataError when the settings cannot train on `price_count` prices.
 
-    Returns the number of training windows. Cheap, so a page can check before training starts.
+    Returns the number of windows the model fits on (the training part less its validation
+    period). Cheap, so a page can check before training starts.
     """
     needed = minimum_prices(lag, train_fraction)
     if price_count < needed:
@@ -150,7 +282,19 @@ def check_fits(price_count: int, lag: int, train_fraction: float, batch_size: in
             f"{train_fraction:.0%} needs at least {needed}. "
             "Choose a smaller lag or load a longer price history."
         )
-    train_count = split_count(price_count - lag, train_fraction)
+    window_count = price_count - lag
+    validation_count = validation_split_count(window_count, validation_fraction)
+    if validation_fraction > 0 and validation_count < 1:
+        raise NotEnoughDataError(
+            f"A validation share of {validation_fraction:.0%} of {window_count} windows leaves "
+            "no validation window; choose a larger validation share or load a longer history."
+        )
+    train_count = split_count(window_count, train_fraction) - validation_count
+    if train_count < 1:
+        raise NotEnoughDataError(
+            f"A validation share of {validation_fraction:.0%} leaves no training window before "
+            "it; choose a smaller validation share or a larger train share."
+        )
     if batch_size > train_count:
         raise NotEnoughDataError(
             f"The batch size {batch_size} is larger than the {train_count} "

@@ -32,6 +32,45 @@ class RunResult:
     layers: list[tuple[str, str, int]] = field(default_factory=list)
     model: Any = None
     prepared: PreparedData | None = None
+    comparison: dict[str, Any] | None = None
+    validation: dict[str, Any] | None = None
+    validation_loss_history: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    early_stopped: bool = False
+
+    def extras_json(self) -> dict[str, Any]:
+        """What the run store keeps beside its fixed columns (see RunStore.save)."""
+        return {
+            "comparison": self.comparison,
+            "validation": self.validation,
+            "val_loss": [float(value) for value in self.validation_loss_history],
+            "best_epoch": self.best_epoch,
+            "early_stopped": self.early_stopped,
+        }
+
+    def apply_extras(self, extras: dict[str, Any]) -> None:
+        """Restore what `extras_json` kept (runs saved before it existed have none)."""
+        self.comparison = extras.get("comparison")
+        self.validation = extras.get("validation")
+        self.validation_loss_history = list(extras.get("val_loss") or [])
+        self.best_epoch = extras.get("best_epoch")
+        self.early_stopped = bool(extras.get("early_stopped", False))
+
+    def kept_weights_note(self) -> str | None:
+        """Which epoch's weights the model kept and why, when early stopping was on."""
+        if self.best_epoch is None:
+            return None
+        if self.early_stopped:
+            return (
+                f"Early stopping: the validation loss had not improved for "
+                f"{self.config.patience} epoch(s) after epoch {self.best_epoch}, so training "
+                f"ended after epoch {self.epochs_completed} and kept epoch {self.best_epoch}'s "
+                "weights, those with the lowest validation loss."
+            )
+        return (
+            f"Kept epoch {self.best_epoch}'s weights of {self.epochs_completed}: they had the "
+            "lowest validation loss."
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The JSON the CLI writes (dollars for prices, ISO dates)."""
@@ -40,7 +79,14 @@ class RunResult:
             "n_train": self.n_train,
             "n_test": self.n_test,
             "metrics": self.metrics,
-            "history": {"loss": [float(value) for value in self.loss_history]},
+            "history": {
+                "loss": [float(value) for value in self.loss_history],
+                "val_loss": [float(value) for value in self.validation_loss_history],
+            },
+            "comparison": self.comparison,
+            "validation": self.validation,
+            "best_epoch": self.best_epoch,
+            "early_stopped": self.early_stopped,
             "test": {
                 "dates": [date.strftime("%Y-%m-%d") for date in self.test_dates],
                 "actual": [float(value) for value in self.actual],

@@ -46,6 +46,7 @@ class Progress:
     elapsed: float
     seconds_left: float | None
     epoch_finished: bool
+    epoch_validation_losses: tuple[float, ...] = ()
 
     @property
     def fraction(self) -> float:
@@ -70,6 +71,10 @@ class TrainOutcome:
     seconds: float
     fit_options: dict[str, object] = field(default_factory=dict)
     test_predictions: np.ndarray | None = None
+    validation_loss_history: list[float] = field(default_factory=list)
+    validation_predictions: np.ndarray | None = None
+    best_epoch: int | None = None
+    early_stopped: bool = False
 
 
 def fit_options(batch_size: int, train_count: int) -> dict[str, object]:
@@ -107,6 +112,7 @@ class _HookCallback(keras.callbacks.Callback):
         self.should_stop = should_stop
         self.min_interval = min_interval
         self.epoch_losses: list[float] = []
+        self.epoch_validation_losses: list[float] = []
         self.full_epochs = 0
         self.stopped = False
         self.current_epoch = 0
@@ -142,6 +148,7 @@ class _HookCallback(keras.callbacks.Callback):
                 elapsed=elapsed,
                 seconds_left=seconds_left,
                 epoch_finished=epoch_finished,
+                epoch_validation_losses=tuple(self.epoch_validation_losses),
             )
         )
 
@@ -167,6 +174,8 @@ class _HookCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         loss = float((logs or {}).get("loss", np.nan))
         self.epoch_losses.append(loss)
+        if logs is not None and "val_loss" in logs:
+            self.epoch_validation_losses.append(float(logs["val_loss"]))
         # A stop seen after the epoch's last step still leaves a whole epoch trained.
         if not self.stopped or self.steps_in_epoch >= self.batches:
             self.full_epochs += 1
@@ -272,6 +281,16 @@ def train_model(
             should_stop=should_stop,
             min_interval=min_interval,
         )
+        has_validation = prepared.validation_count > 0
+        callbacks: list[keras.callbacks.Callback] = [hook]
+        early_stopping = None
+        if config.patience > 0 and has_validation:
+            # Keras restores the best epoch's weights at the end of training, whether the
+            # patience ran out, the epochs did, or the person pressed Stop.
+            early_stopping = keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=config.patience, restore_best_weights=True
+            )
+            callbacks.append(early_stopping)
         # Seeding again here makes the shuffling the same whether the model is new or reused.
         seed_everything(config.seed)
         started = time.perf_counter()
@@ -285,11 +304,22 @@ def train_model(
                 epochs=config.epochs,
                 shuffle=True,
                 verbose=0,
-                callbacks=[hook],
+                callbacks=callbacks,
+                validation_data=(
+                    (prepared.x_validation, prepared.y_validation) if has_validation else None
+                ),
             )
         seconds = time.perf_counter() - started
         predictions = model.predict(prepared.x_test, batch_size=1024, verbose=0).reshape(-1)
+        validation_predictions = (
+            model.predict(prepared.x_validation, batch_size=1024, verbose=0).reshape(-1)
+            if has_validation
+            else None
+        )
         kept = model if model_builder is not None else _detached_copy(config, model)
+    best_epoch = None
+    if early_stopping is not None and early_stopping.best_weights is not None:
+        best_epoch = int(early_stopping.best_epoch) + 1
     return TrainOutcome(
         model=kept,
         loss_history=hook.epoch_losses,
@@ -298,4 +328,8 @@ def train_model(
         seconds=seconds,
         fit_options=options,
         test_predictions=predictions,
+        validation_loss_history=hook.epoch_validation_losses,
+        validation_predictions=validation_predictions,
+        best_epoch=best_epoch,
+        early_stopped=early_stopping is not None and early_stopping.stopped_epoch > 0,
     )

@@ -74,4 +74,71 @@ def test_to_query_writes_what_a_shared_link_carries() -> None:
         "learning_rate": "0.001",
         "train_fraction": "0.8",
         "seed": "42",
+        "target": "level",
+        "validation_fraction": "0.0",
+        "patience": "0",
     }
+
+
+def test_new_settings_default_to_the_tutorials_behaviour() -> None:
+    config = TrainConfig()
+    assert (config.target, config.validation_fraction, config.patience) == ("level", 0.0, 0)
+    recommended = PRESETS["Recommended (learns daily changes)"]
+    assert (recommended.target, recommended.validation_fraction, recommended.patience) == (
+        "change",
+        0.1,
+        3,
+    )
+    assert recommended.units == (128, 64) and recommended.dense_units == 25
+    for name in (
+        "Tutorial model 1 (batch 200, 10 epochs)",
+        "Tutorial model 2 (batch 1, 10 epochs)",
+    ):
+        assert PRESETS[name].target == "level" and PRESETS[name].validation_fraction == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"target": "returns"},
+            "target must be 'level' (the price) or 'change' (the next day's change), got 'returns'",
+        ),
+        (
+            {"validation_fraction": 0.5},
+            "validation_fraction must be at least 0 and below 0.5, got 0.5",
+        ),
+        (
+            {"validation_fraction": -0.1},
+            "validation_fraction must be at least 0 and below 0.5, got -0.1",
+        ),
+        (
+            {"validation_fraction": 0.3, "train_fraction": 0.3},
+            (
+                "validation_fraction (0.3) must be smaller than train_fraction (0.3): the "
+                "validation period is the end of the training part"
+            ),
+        ),
+        (
+            {"patience": 11, "validation_fraction": 0.1},
+            "patience (11) must be at most the number of epochs (10)",
+        ),
+        (
+            {"patience": 2},
+            "patience (early stopping) needs a validation period: set validation_fraction above 0",
+        ),
+        ({"validation_fraction": "0.1"}, "validation_fraction must be a number, got '0.1'"),
+    ],
+)
+def test_new_settings_refuse_bad_values_with_a_sentence(changes, message) -> None:
+    with pytest.raises(ValueError) as raised:
+        TrainConfig(**changes)
+    assert str(raised.value) == message
+
+
+def test_new_settings_round_trip_through_dict_and_label() -> None:
+    config = TrainConfig(target="change", validation_fraction=0.1, patience=3)
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    assert config.label().endswith("learns daily changes, validation 10%, patience 3")
+    old_run = {key: value for key, value in config.to_dict().items() if key != "target"}
+    assert TrainConfig.from_dict(old_run).target == "level"
