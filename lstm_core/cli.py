@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lstm_core.config import TrainConfig
+from lstm_core.config import TARGETS, TrainConfig
 from lstm_core.errors import LabError
-from lstm_core.evaluate import METRIC_LABELS, METRIC_NAMES, verdict
+from lstm_core.evaluate import METRIC_LABELS, METRIC_NAMES, format_pvalue, ratio_verdict
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +38,24 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     train.add_argument("--train-fraction", type=float, default=defaults.train_fraction)
     train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument(
+        "--target",
+        choices=TARGETS,
+        default=defaults.target,
+        help="level: the tutorial's z-scored prices; change: the next day's log change",
+    )
+    train.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=defaults.validation_fraction,
+        help="share of windows before the test period kept aside for tuning (0 = none)",
+    )
+    train.add_argument(
+        "--patience",
+        type=int,
+        default=defaults.patience,
+        help="early stopping: epochs without a better validation loss (0 = off)",
+    )
     train.add_argument("--csv", type=Path, help="your own price CSV instead of the snapshot")
     train.add_argument("--json", type=Path, help="write the full result as JSON here")
     return parser
@@ -67,6 +85,9 @@ def _train(arguments: argparse.Namespace) -> int:
         learning_rate=arguments.learning_rate,
         train_fraction=arguments.train_fraction,
         seed=arguments.seed,
+        target=arguments.target,
+        validation_fraction=arguments.validation_fraction,
+        patience=arguments.patience,
     )
     if arguments.csv is not None:
         try:
@@ -85,7 +106,17 @@ def _train(arguments: argparse.Namespace) -> int:
     print(f"{config.label()}: {result.n_train} training and {result.n_test} test windows")
     print(f"data: {prices.description}")
     print(format_table(result.metrics))
-    print(verdict(result.metrics["lstm"]["rmse"], result.metrics["persistence"]["rmse"]))
+    if result.validation is not None:
+        print(ratio_verdict(result.validation["comparison"], period="validation"))
+    print(ratio_verdict(result.comparison))
+    direction = result.comparison["direction_pvalue"]
+    print(
+        f"direction: the real price rose on {result.comparison['up_share']:.1%} of test days; "
+        f"Pesaran-Timmermann {format_pvalue(direction)}"
+    )
+    note = result.kept_weights_note()
+    if note:
+        print(note)
     print(f"trained in {result.seconds:.1f} s; final training loss {result.loss_history[-1]:.5f}")
     if arguments.json is not None:
         arguments.json.write_text(json.dumps(result.to_json(), indent=2))

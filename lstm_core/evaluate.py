@@ -108,6 +108,10 @@ SIGNIFICANCE_LEVEL = 0.05
 """A gap counts as more than luck below this p-value."""
 
 
+MIN_TESTED_DAYS = 3
+"""Fewer days than this get no significance test (its variance needs a few)."""
+
+
 def diebold_mariano(
     actual: np.ndarray, model_forecast: np.ndarray, baseline_forecast: np.ndarray
 ) -> tuple[float, float]:
@@ -123,8 +127,8 @@ def diebold_mariano(
     baseline_forecast = np.asarray(baseline_forecast, dtype=np.float64)
     if not actual.shape == model_forecast.shape == baseline_forecast.shape or actual.ndim != 1:
         raise ValueError("actual and both forecasts must be 1-D arrays of the same length")
-    if len(actual) < 3:
-        raise ValueError("the Diebold-Mariano test needs at least 3 forecasts")
+    if len(actual) < MIN_TESTED_DAYS:
+        raise ValueError(f"the Diebold-Mariano test needs at least {MIN_TESTED_DAYS} forecasts")
     loss_difference = (model_forecast - actual) ** 2 - (baseline_forecast - actual) ** 2
     if np.allclose(loss_difference, loss_difference[0], rtol=0, atol=1e-12):
         return 0.0, 1.0
@@ -159,7 +163,11 @@ def comparison(
     actual = np.asarray(actual, dtype=np.float64)
     model_rmse = float(np.sqrt(np.mean((np.asarray(predicted) - actual) ** 2)))
     baseline_rmse = float(np.sqrt(np.mean((np.asarray(baseline) - actual) ** 2)))
-    statistic, pvalue = diebold_mariano(actual, predicted, baseline)
+    statistic, pvalue = (
+        diebold_mariano(actual, predicted, baseline)
+        if len(actual) >= MIN_TESTED_DAYS
+        else (None, None)
+    )
     last_known = np.asarray(last_known, dtype=np.float64)
     return {
         "rmse_ratio": model_rmse / baseline_rmse if baseline_rmse > 0 else float("nan"),

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS runs (
     stopped INTEGER NOT NULL,
     epochs_completed INTEGER NOT NULL,
     group_name TEXT,
-    model BLOB
+    model BLOB,
+    extras TEXT
 )
 """
 
@@ -77,6 +78,10 @@ class RunStore:
             if result != "ok":
                 raise sqlite3.DatabaseError(result)
             connection.execute(SCHEMA)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+            if "extras" not in columns:
+                # Stores written before runs carried significance tests and validation figures.
+                connection.execute("ALTER TABLE runs ADD COLUMN extras TEXT")
             connection.execute("SELECT id, owner, config, model FROM runs LIMIT 1").fetchall()
 
     def _set_aside(self) -> None:
@@ -99,11 +104,12 @@ class RunStore:
             result.model_bytes = model_bytes
         payload = result.to_json()
         fingerprint = getattr(result, "data_fingerprint", "") or ""
+        extras = result.extras_json() if hasattr(result, "extras_json") else None
         with self._connect() as connection:
             cursor = connection.execute(
                 "INSERT INTO runs (owner, created_at, ticker, data_fingerprint, config, metrics, "
-                "history, test, seconds, stopped, epochs_completed, group_name, model) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "history, test, seconds, stopped, epochs_completed, group_name, model, extras) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     owner,
                     payload["finished_at"],
@@ -118,13 +124,16 @@ class RunStore:
                     int(payload["epochs_completed"]),
                     group,
                     model_bytes,
+                    None if extras is None else json.dumps(extras),
                 ),
             )
             return int(cursor.lastrowid)
 
     def table(self, owner: str | None = None) -> pd.DataFrame:
         """One row per run with its key hyperparameters and metrics, newest first."""
-        query = "SELECT id, created_at, config, metrics, seconds, stopped, group_name FROM runs"
+        query = (
+            "SELECT id, created_at, config, metrics, seconds, stopped, group_name, extras FROM runs"
+        )
         parameters: tuple[Any, ...] = ()
         if owner is not None:
             query += " WHERE owner = ?"
@@ -136,6 +145,9 @@ class RunStore:
             config = json.loads(row["config"])
             metrics = json.loads(row["metrics"])
             lstm, baseline = metrics["lstm"], metrics["persistence"]
+            extras = json.loads(row["extras"]) if row["extras"] else {}
+            validation = extras.get("validation") or {}
+            test_figures = extras.get("comparison") or {}
             records.append(
                 {
                     "id": row["id"],
@@ -150,7 +162,13 @@ class RunStore:
                     "seed": config["seed"],
                     "LSTM RMSE ($)": lstm["rmse"],
                     "baseline RMSE ($)": baseline["rmse"],
+                    "target": config.get("target", "level"),
+                    "validation share": config.get("validation_fraction", 0.0),
+                    "validation ratio": (validation.get("comparison") or {}).get(
+                        "rmse_ratio", float("nan")
+                    ),
                     "LSTM / baseline": lstm["rmse"] / baseline["rmse"],
+                    "DM p (test)": test_figures.get("dm_pvalue", float("nan")),
                     "MSE (standardized)": lstm["mse_scaled"],
                     "direction right (%)": lstm["direction_accuracy"],
                     "seconds": row["seconds"],
@@ -162,7 +180,8 @@ class RunStore:
             records,
             columns=[
                 "id", "when", "ticker", "lag", "batch", "epochs", "units", "learning rate",
-                "train share", "seed", "LSTM RMSE ($)", "baseline RMSE ($)", "LSTM / baseline",
+                "train share", "seed", "target", "validation share", "validation ratio",
+                "LSTM RMSE ($)", "baseline RMSE ($)", "LSTM / baseline", "DM p (test)",
                 "MSE (standardized)", "direction right (%)", "seconds", "stopped", "group",
             ],
         )  # fmt: skip
@@ -189,6 +208,8 @@ class RunStore:
             epochs_completed=int(row["epochs_completed"]),
             finished_at=row["created_at"],
         )
+        if row["extras"]:
+            result.apply_extras(json.loads(row["extras"]))
         result.run_id = int(row["id"])
         return result
 

@@ -106,6 +106,20 @@ def test_every_bad_file_gets_the_readers_sentence(tmp_path, capsys, content, mes
         (["--ticker", "TSLA"], "TSLA"),
         (["--batch-size", "2000", "--lag", "10"], "The batch size 2000 is larger than"),
         (["--csv", "no_such_file.csv"], "error: Cannot read no_such_file.csv"),
+        (["--target", "returns"], "error: argument --target: invalid choice: 'returns'"),
+        (
+            ["--validation-fraction", "0.6"],
+            "error: validation_fraction must be at least 0 and below 0.5, got 0.6",
+        ),
+        (
+            ["--patience", "3", "--epochs", "2", "--validation-fraction", "0.1"],
+            "error: patience (3) must be at most the number of epochs (2)",
+        ),
+        (["--patience", "2"], "error: patience (early stopping) needs a validation period"),
+        (
+            ["--validation-fraction", "0.0001", "--lag", "10"],
+            "leaves no validation window",
+        ),
     ],
 )
 def test_impossible_settings_exit_2_with_one_sentence(capsys, arguments, message) -> None:
@@ -125,3 +139,34 @@ def test_a_lag_longer_than_the_file_exits_2_with_one_sentence(tmp_path, capsys) 
         "error: There are 30 prices; a lag of 60 days with a train share of 80% needs at least "
         "62. Choose a smaller lag or load a longer price history.\n"
     )
+
+
+def test_change_target_with_validation_writes_both_periods(tmp_path, capsys) -> None:
+    out = tmp_path / "out.json"
+    arguments = ["train", *TINY, "--target", "change", "--validation-fraction", "0.1"]
+    status, stdout, stderr = run_cli([*arguments, "--json", str(out)], capsys)
+    assert (status, stderr) == (0, "")
+    result = json.loads(out.read_text())
+    assert result["config"]["target"] == "change"
+    assert result["config"]["validation_fraction"] == 0.1 and result["config"]["patience"] == 0
+    prices = data.load_snapshot().series("MSFT").to_numpy()
+    windows = len(prices) - 10
+    validation_count = math.floor(0.1 * windows)
+    test_start = math.floor(0.8 * windows)
+    assert result["n_train"] == test_start - validation_count
+    assert result["n_test"] == windows - test_start
+    # Persistence on the validation days, by hand: yesterday's price for each of them.
+    real = prices[10 + test_start - validation_count : 10 + test_start]
+    yesterday = prices[10 + test_start - validation_count - 1 : 10 + test_start - 1]
+    validation = result["validation"]
+    assert validation["n"] == validation_count
+    assert validation["metrics"]["persistence"]["rmse"] == pytest.approx(
+        np.sqrt(np.mean((real - yesterday) ** 2))
+    )
+    comparison = result["comparison"]
+    assert comparison["rmse_ratio"] == pytest.approx(
+        result["metrics"]["lstm"]["rmse"] / result["metrics"]["persistence"]["rmse"]
+    )
+    assert set(comparison) >= {"rmse_ratio", "dm_statistic", "dm_pvalue", "direction_pvalue"}
+    assert len(result["history"]["val_loss"]) == 1
+    assert "On the validation period" in stdout and "On the held-out test period" in stdout

@@ -165,6 +165,9 @@ def test_comparison_and_verdict_in_plain_words() -> None:
         "worse than repeating yesterday's price, and the gap is more than luck (p < 0.001)."
     )
     assert format_pvalue(0.012) == "p = 0.012"
+    too_few = comparison(actual[:2], predicted[:2], last_known[:2], last_known[:2])
+    assert too_few["dm_pvalue"] is None
+    assert ratio_verdict(too_few).endswith("the baseline's.")
 
 
 def test_early_stopping_keeps_the_best_validation_epoch(synthetic_series) -> None:
