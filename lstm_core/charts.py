@@ -98,17 +98,45 @@ def epoch_tick_step(epochs: int) -> int:
     return max(1, math.ceil(epochs / 10))
 
 
-def loss_chart(losses: Sequence[float], epochs: int | None = None) -> go.Figure:
-    """Training loss per epoch, the x axis fixed to all epochs so the curve visibly grows."""
+def loss_chart(
+    losses: Sequence[float],
+    epochs: int | None = None,
+    validation_losses: Sequence[float] = (),
+    best_epoch: int | None = None,
+) -> go.Figure:
+    """Training (and validation) loss per epoch, the x axis fixed to all epochs so the curve
+    visibly grows; a marker on the epoch whose weights early stopping kept."""
     figure = go.Figure(
         go.Scatter(
             x=list(range(1, len(losses) + 1)),
             y=list(losses),
             mode="lines+markers",
             name="training loss",
-            hovertemplate="epoch %{x}<br>loss %{y:.5f}<extra></extra>",
+            hovertemplate="epoch %{x}<br>training loss %{y:.5f}<extra></extra>",
         )
     )
+    if len(validation_losses):
+        figure.add_trace(
+            go.Scatter(
+                x=list(range(1, len(validation_losses) + 1)),
+                y=list(validation_losses),
+                mode="lines+markers",
+                name="validation loss",
+                line={"dash": "dash"},
+                hovertemplate="epoch %{x}<br>validation loss %{y:.5f}<extra></extra>",
+            )
+        )
+    if best_epoch is not None and 1 <= best_epoch <= len(validation_losses):
+        figure.add_trace(
+            go.Scatter(
+                x=[best_epoch],
+                y=[validation_losses[best_epoch - 1]],
+                mode="markers",
+                marker={"size": 14, "symbol": "star"},
+                name=f"kept: epoch {best_epoch}",
+                hovertemplate="weights kept from epoch %{x}<extra></extra>",
+            )
+        )
     if epochs:
         figure.update_xaxes(range=[0.5, epochs + 0.5])
     figure.update_xaxes(tick0=1, dtick=epoch_tick_step(epochs or len(losses)))
@@ -117,9 +145,13 @@ def loss_chart(losses: Sequence[float], epochs: int | None = None) -> go.Figure:
     figure.update_layout(
         height=260,
         xaxis_title="epoch",
-        yaxis_title="MSE (standardized)",
+        yaxis_title="MSE (model's scale)",
         margin={"t": 30, "b": 10},
-        title={"text": "Training loss", "x": 0},
+        title={
+            "text": "Training and validation loss" if len(validation_losses) else "Training loss",
+            "x": 0,
+        },
+        legend={"orientation": "h", "y": -0.3},
     )
     return figure
 

@@ -246,7 +246,11 @@ def live_training(key_prefix: str) -> None:
     progress = active.progress
     st.progress(progress.fraction if progress else 0.0, text=describe_progress(active))
     losses = list(progress.epoch_losses) if progress else []
-    st.plotly_chart(charts.loss_chart(losses, active.config.epochs), key=f"{key_prefix}_live_loss")
+    validation_losses = list(progress.epoch_validation_losses) if progress else []
+    st.plotly_chart(
+        charts.loss_chart(losses, active.config.epochs, validation_losses=validation_losses),
+        key=f"{key_prefix}_live_loss",
+    )
     if active.stop_reason:
         st.caption("Stopping after the current batch…")
     elif st.button(

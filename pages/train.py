@@ -8,7 +8,14 @@ import streamlit as st
 from lstm_core import charts
 from lstm_core.config import PRESETS, QUICK_DEMO, TrainConfig
 from lstm_core.errors import LabError
-from lstm_core.evaluate import METRIC_LABELS, METRIC_NAMES, range_note, verdict
+from lstm_core.evaluate import (
+    METRIC_LABELS,
+    METRIC_NAMES,
+    SIGNIFICANCE_LEVEL,
+    format_pvalue,
+    range_note,
+    ratio_verdict,
+)
 from lstm_core.jobs import run_key, series_fingerprint
 from lstm_core.preprocessing import check_fits
 from pages import common
@@ -26,6 +33,13 @@ FORM_FIELDS = {
     "form_lr": "learning_rate",
     "form_share": "train_fraction",
     "form_seed": "seed",
+    "form_target": "target",
+    "form_validation": "validation_fraction",
+    "form_patience": "patience",
+}
+TARGET_LABELS = {
+    "change": "Daily changes (recommended)",
+    "level": "Price level (the tutorial's way)",
 }
 
 
@@ -34,6 +48,8 @@ EPOCH_RANGE = (1, 100)
 UNIT_MAX = 512
 SHARE_RANGE = (0.5, 0.95)
 SHARE_STEP = 0.05
+VALIDATION_RANGE = (0.0, 0.3)
+PATIENCE_RANGE = (0, 20)
 
 
 def whole_number(name: str, text: str) -> int:
@@ -77,6 +93,19 @@ def check_form_can_show(config: TrainConfig) -> None:
             f"the form's train share goes from {SHARE_RANGE[0]} to {SHARE_RANGE[1]} "
             f"in steps of {SHARE_STEP}"
         )
+    steps = config.validation_fraction / SHARE_STEP
+    if (
+        not VALIDATION_RANGE[0] <= config.validation_fraction <= VALIDATION_RANGE[1]
+        or abs(steps - round(steps)) > 1e-9
+    ):
+        raise ValueError(
+            f"the form's validation share goes from {VALIDATION_RANGE[0]} to "
+            f"{VALIDATION_RANGE[1]} in steps of {SHARE_STEP}"
+        )
+    if not PATIENCE_RANGE[0] <= config.patience <= PATIENCE_RANGE[1]:
+        raise ValueError(
+            f"the form's patience goes from {PATIENCE_RANGE[0]} to {PATIENCE_RANGE[1]} epochs"
+        )
 
 
 def settings_from_query() -> tuple[dict[str, Any], str | None]:
@@ -86,10 +115,10 @@ def settings_from_query() -> tuple[dict[str, Any], str | None]:
         return {}, None
     try:
         values: dict[str, Any] = {}
-        for name in ("lag", "batch_size", "epochs", "dense_units", "seed"):
+        for name in ("lag", "batch_size", "epochs", "dense_units", "seed", "patience"):
             if name in params:
                 values[name] = whole_number(name, params[name])
-        for name in ("learning_rate", "train_fraction"):
+        for name in ("learning_rate", "train_fraction", "validation_fraction"):
             if name in params:
                 values[name] = decimal_number(name, params[name])
         if "units" in params:
@@ -98,6 +127,8 @@ def settings_from_query() -> tuple[dict[str, Any], str | None]:
             )
         if "ticker" in params:
             values["ticker"] = params["ticker"]
+        if "target" in params:
+            values["target"] = params["target"]
         check_form_can_show(QUICK_DEMO.with_changes(**values))
     except (ValueError, TypeError) as error:
         return {}, f"The settings in this link could not be used ({error}); showing the defaults."
@@ -148,8 +179,9 @@ def settings_form() -> TrainConfig | None:
         ["(your own settings)", *PRESETS],
         key="preset",
         on_change=apply_preset,
-        help="The tutorial's two models differ only in batch size. The quick demo trains in "
-        "about 10 seconds.",
+        help="Recommended learns daily changes and tunes on a validation period. The "
+        "tutorial's two models learn the price level and differ only in batch size. The quick "
+        "demo trains in about 10 seconds.",
     )
     with st.form("train_form"):
         ticker = st.selectbox(
@@ -176,6 +208,17 @@ def settings_form() -> TrainConfig | None:
             *EPOCH_RANGE,
             key="form_epochs",
             help="How many times training goes over all data.",
+        )
+        target = st.radio(
+            "What the model learns",
+            list(TARGET_LABELS),
+            format_func=TARGET_LABELS.get,
+            key="form_target",
+            horizontal=True,
+            help="Price level: the tutorial's way, the next price on a scale fitted to the "
+            "training years; a model trained so seldom predicts prices it never saw. Daily "
+            "changes: each window is seen relative to its last price and the model predicts "
+            "the next day's change, which it can learn the same way in any year.",
         )
         with st.expander("Advanced"):
             first_units = st.number_input(
@@ -212,6 +255,22 @@ def settings_form() -> TrainConfig | None:
                 key="form_share",
                 help="The first part of the history trains the model; the rest tests it, unseen.",
             )
+            validation_fraction = st.slider(
+                "Validation share",
+                *VALIDATION_RANGE,
+                step=SHARE_STEP,
+                key="form_validation",
+                help="The end of the training part kept aside to tune on: the model does not "
+                "learn from it, and you can compare settings there without touching the test "
+                "period. 0 = no validation period.",
+            )
+            patience = st.number_input(
+                "Early stopping patience (epochs, 0 = off)",
+                *PATIENCE_RANGE,
+                key="form_patience",
+                help="Stop when the validation loss has not improved for this many epochs, and "
+                "keep the weights of the best epoch. Needs a validation share above 0.",
+            )
             seed = st.number_input(
                 "Seed",
                 0,
@@ -235,8 +294,17 @@ def settings_form() -> TrainConfig | None:
             learning_rate=float(learning_rate),
             train_fraction=round(float(train_fraction), 4),
             seed=int(seed),
+            target=str(target),
+            validation_fraction=round(float(validation_fraction), 4),
+            patience=int(patience),
         )
-        check_fits(len(prices.series(ticker)), config.lag, config.train_fraction, config.batch_size)
+        check_fits(
+            len(prices.series(ticker)),
+            config.lag,
+            config.train_fraction,
+            config.batch_size,
+            validation_fraction=config.validation_fraction,
+        )
     except (ValueError, LabError) as error:
         st.error(f"These settings cannot be trained: {error}")
         return None
@@ -275,6 +343,27 @@ def metrics_table(result: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def validation_table(validation: dict[str, Any]) -> pd.DataFrame:
+    """The validation period's RMSE, MAE and ratio for the LSTM and the baseline."""
+    metrics = validation["metrics"]
+    rows = [
+        {
+            "metric": METRIC_LABELS[name],
+            "LSTM": metrics["lstm"][name],
+            "Tomorrow = today": metrics["persistence"][name],
+        }
+        for name in ("rmse", "mae")
+    ]
+    rows.append(
+        {
+            "metric": "LSTM error / baseline error",
+            "LSTM": validation["comparison"]["rmse_ratio"],
+            "Tomorrow = today": 1.0,
+        }
+    )
+    return pd.DataFrame(rows)
+
+
 def predictions_csv(result: Any) -> bytes:
     """The test predictions as CSV bytes."""
     frame = pd.DataFrame(
@@ -298,10 +387,22 @@ def show_result(result: Any) -> None:
             f"{config.epochs}; the results below are for the model as trained so far."
         )
     lstm, baseline = result.metrics["lstm"], result.metrics["persistence"]
-    st.info(verdict(lstm["rmse"], baseline["rmse"]))
+    figures = result.comparison or {
+        "rmse_ratio": lstm["rmse"] / baseline["rmse"],
+        "dm_pvalue": None,
+    }
+    if result.validation is not None:
+        st.info(
+            ratio_verdict(result.validation["comparison"], period="validation")
+            + " Tune your settings on this figure."
+        )
+    st.info(ratio_verdict(figures))
+    note = result.kept_weights_note()
+    if note:
+        st.caption(note)
     prepared = result.prepared
     note = range_note(prepared.train_prices, result.actual)
-    if note:
+    if note and config.target == "level":
         st.caption(note)
     train_end = prepared.train_count + prepared.lag
     st.plotly_chart(
@@ -315,32 +416,87 @@ def show_result(result: Any) -> None:
         ),
         key="overlay",
     )
+    st.markdown("**Held-out test period**" + (f" ({result.n_test} days)"))
     columns = st.columns(4)
     columns[0].metric(
+        "LSTM error / baseline error",
+        f"{figures['rmse_ratio']:.2f}x",
+        help="The LSTM's RMSE divided by the RMSE of repeating yesterday's price. Below 1 "
+        "beats the baseline; 1.00 is a tie.",
+    )
+    columns[1].metric(
         "LSTM typical error (RMSE)",
         f"${lstm['rmse']:,.2f}",
-        delta=f"{lstm['rmse'] - baseline['rmse']:+,.2f} vs baseline",
+        delta=f"{lstm['rmse'] - baseline['rmse']:+,.2f} $ vs baseline",
         delta_color="inverse",
+        help=f"The baseline's typical error is ${baseline['rmse']:,.2f}.",
     )
-    columns[1].metric("Baseline typical error (RMSE)", f"${baseline['rmse']:,.2f}")
-    columns[2].metric("LSTM direction right", f"{lstm['direction_accuracy']:.1f}%")
-    columns[3].metric("Test days", f"{result.n_test}", help=f"{result.n_train} training windows")
+    pvalue = figures.get("dm_pvalue")
+    columns[2].metric(
+        "More than luck?",
+        "yes" if pvalue is not None and pvalue < SIGNIFICANCE_LEVEL else "no",
+        delta=format_pvalue(pvalue),
+        delta_color="off",
+        help="The Diebold-Mariano test (with Harvey's small-sample correction) asks whether the "
+        "two forecasts' squared errors differ by more than chance day-to-day variation would "
+        f"give. 'Yes' when p is below {SIGNIFICANCE_LEVEL}.",
+    )
+    up_share = figures.get("up_share")
+    direction_help = "How often the LSTM's predicted move had the real move's sign."
+    if up_share is not None:
+        direction_help += (
+            f" The price rose on {up_share:.1%} of these days, so 'always up' would score "
+            f"{up_share:.1%}; the Pesaran-Timmermann test gives "
+            f"{format_pvalue(figures.get('direction_pvalue'))} that the LSTM's signs track the "
+            "real ones."
+        )
+    columns[3].metric(
+        "LSTM direction right",
+        f"{lstm['direction_accuracy']:.1f}%",
+        delta=None if up_share is None else f"up days: {up_share:.1%}",
+        delta_color="off",
+        help=direction_help,
+    )
     st.dataframe(
         metrics_table(result),
         hide_index=True,
         column_config={
-            "LSTM": st.column_config.NumberColumn(format="%.4f"),
-            "Tomorrow = today": st.column_config.NumberColumn(format="%.4f"),
+            "LSTM": st.column_config.NumberColumn(format="%.2f"),
+            "Tomorrow = today": st.column_config.NumberColumn(format="%.2f"),
         },
     )
     st.caption(
-        "RMSE and MAE are typical errors in dollars; MAPE in percent of the price; MASE below 1 "
-        "beats a day-to-day naive guess on the training data. 'Tomorrow = today' predicts no "
-        "move, so its direction score only counts days the price did not move."
+        "Held-out test period. RMSE and MAE are typical errors in dollars; MAPE in percent of "
+        "the price. MASE divides the error by the average day-to-day change of the training "
+        "period, so on a test year more volatile than training even repeating yesterday's "
+        f"price scores well above 1 (here {baseline['mase']:.2f}). 'Tomorrow = today' predicts "
+        "no move, so its direction score only counts days the price did not move."
     )
+    if result.validation is not None:
+        validation = result.validation
+        st.markdown(
+            f"**Validation period** ({validation['n']} days, {validation['dates'][0]} to "
+            f"{validation['dates'][1]}): the figures to tune on"
+        )
+        st.dataframe(
+            validation_table(validation),
+            hide_index=True,
+            column_config={
+                "LSTM": st.column_config.NumberColumn(format="%.2f"),
+                "Tomorrow = today": st.column_config.NumberColumn(format="%.2f"),
+            },
+        )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.loss_chart(result.loss_history, config.epochs), key="final_loss")
+        st.plotly_chart(
+            charts.loss_chart(
+                result.loss_history,
+                config.epochs,
+                validation_losses=result.validation_loss_history,
+                best_epoch=result.best_epoch,
+            ),
+            key="final_loss",
+        )
     with right:
         st.markdown("**The model**")
         layers = pd.DataFrame(result.layers, columns=["layer", "type", "parameters"])

@@ -123,7 +123,7 @@ def test_train_page_trains_and_shows_overlay_metrics_and_reuses_result() -> None
     metrics = at.dataframe[0].value
     assert list(metrics.columns) == ["metric", "LSTM", "Tomorrow = today"]
     assert "RMSE ($)" in metrics["metric"].tolist()
-    assert "On this test period the LSTM's typical error is" in texts(at)
+    assert "On the held-out test period the LSTM's typical error is" in texts(at)
     # MSFT's test prices mostly lie above every training price; the page says so.
     assert "of the test days closed above $" in texts(at)
     assert at.query_params["lag"] == ["10"] or at.query_params["lag"] == "10"
@@ -264,3 +264,33 @@ def test_training_status_shows_in_the_sidebar_except_on_the_page_showing_it() ->
     finally:
         running.request_stop()
         running.wait(60)
+
+
+def test_train_page_learns_changes_with_validation_and_early_stopping() -> None:
+    """The form's new settings reach the run; both periods' verdicts and the kept epoch show."""
+    at = new_app()
+    at.switch_page("pages/train.py").run()
+    set_tiny_settings(at, epochs=3)
+    at.radio(key="form_target").set_value("change")
+    at.slider(key="form_validation").set_value(0.1)
+    at.number_input(key="form_patience").set_value(1)
+    click_train_and_wait(at)
+    result = at.session_state["results"][at.session_state["current_result"]]
+    assert (result.config.target, result.config.validation_fraction) == ("change", 0.1)
+    shown = texts(at)
+    validation_ratio = result.validation["comparison"]["rmse_ratio"]
+    assert f"On the validation period the LSTM's typical error is {validation_ratio:.2f}x" in shown
+    assert (
+        f"held-out test period the LSTM's typical error is {result.comparison['rmse_ratio']:.2f}x"
+        in shown
+    )
+    assert f"epoch {result.best_epoch}'s weights" in shown
+    assert "Validation period" in shown and "Held-out test period" in shown
+    loss = next(
+        spec
+        for spec in (figure(at, index) for index in range(len(at.get("plotly_chart"))))
+        if spec["layout"]["title"]["text"] == "Training and validation loss"
+    )
+    assert [trace["name"] for trace in loss["data"]][:2] == ["training loss", "validation loss"]
+    assert values(loss["data"][1]["y"]) == pytest.approx(result.validation_loss_history)
+    assert at.query_params["target"] in ("change", ["change"])

@@ -66,6 +66,9 @@ def form_values(at: AppTest) -> dict[str, object]:
         "learning_rate": at.select_slider(key="form_lr").value,
         "train_fraction": at.slider(key="form_share").value,
         "seed": at.number_input(key="form_seed").value,
+        "target": at.radio(key="form_target").value,
+        "validation_fraction": at.slider(key="form_validation").value,
+        "patience": at.number_input(key="form_patience").value,
     }
 
 
@@ -143,6 +146,22 @@ LINK_PROBLEMS = {
         {"lag": "20", "epochs": "0"},
         "epochs must be between 1 and 1000, got 0",
     ),
+    "target=returns": (
+        {"target": "returns"},
+        "target must be 'level' (the price) or 'change' (the next day's change), got 'returns'",
+    ),
+    "validation_fraction=0.7": (
+        {"validation_fraction": "0.7"},
+        "validation_fraction must be at least 0 and below 0.5, got 0.7",
+    ),
+    "patience above epochs": (
+        {"patience": "9", "epochs": "5", "validation_fraction": "0.1"},
+        "patience (9) must be at most the number of epochs (5)",
+    ),
+    "patience without validation": (
+        {"patience": "2"},
+        "patience (early stopping) needs a validation period: set validation_fraction above 0",
+    ),
     "ticker=../x": (
         {"ticker": "../x"},
         "ticker '../x' is not a valid symbol: use 1-15 letters, digits, '.', '-', '^' or '='",
@@ -165,7 +184,17 @@ def test_a_link_with_bad_settings_says_so_and_shows_the_defaults(case: str) -> N
 
 def test_a_good_link_fills_the_form_without_a_warning() -> None:
     """The control for the test above: the link's values do reach the form."""
-    at = train_page(lag="20", batch_size="64", epochs="2", units="8-8", dense_units="4", seed="1")
+    at = train_page(
+        lag="20",
+        batch_size="64",
+        epochs="2",
+        units="8-8",
+        dense_units="4",
+        seed="1",
+        target="change",
+        validation_fraction="0.1",
+        patience="2",
+    )
     assert [warning.value for warning in at.warning] == []
     assert form_values(at) == DEFAULTS | {
         "lag": 20,
@@ -174,6 +203,9 @@ def test_a_good_link_fills_the_form_without_a_warning() -> None:
         "units": (8, 8),
         "dense_units": 4,
         "seed": 1,
+        "target": "change",
+        "validation_fraction": 0.1,
+        "patience": 2,
     }
     assert JOB not in at.session_state
 
@@ -193,6 +225,9 @@ OUT_OF_FORM_RANGE = {
     "units=8-8-8 (the form has 2 layers)": {"units": "8-8-8"},
     "batch_size=50 (not an option)": {"batch_size": "50"},
     "train_fraction=0.83 (between the slider's steps)": {"train_fraction": "0.83"},
+    "validation_fraction=0.4 (slider max 0.3)": {"validation_fraction": "0.4"},
+    "validation_fraction=0.12 (between the slider's steps)": {"validation_fraction": "0.12"},
+    "patience=30 (input max 20)": {"patience": "30", "epochs": "40", "validation_fraction": "0.1"},
 }
 
 
