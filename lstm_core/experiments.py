@@ -105,13 +105,65 @@ def difference_verdict(first: Sequence[Any], second: Sequence[Any], names: tuple
     )
 
 
-def heatmap_frame(results: Sequence[Any]) -> pd.DataFrame:
-    """Test RMSE relative to the baseline's, lag in rows, batch size in columns."""
+def rmse_ratio(result: Any, period: str = "test") -> float:
+    """A run's RMSE relative to persistence's on the validation or the held-out test period."""
+    if period == "validation":
+        if getattr(result, "validation", None) is None:
+            raise ValueError("this run has no validation period")
+        return float(result.validation["comparison"]["rmse_ratio"])
+    if period != "test":
+        raise ValueError(f"period must be 'validation' or 'test', got {period!r}")
+    return result.metrics["lstm"]["rmse"] / result.metrics["persistence"]["rmse"]
+
+
+def ranking_period(results: Sequence[Any]) -> str:
+    """The period to rank runs on: validation when every run has one, else the test period."""
+    if results and all(getattr(result, "validation", None) for result in results):
+        return "validation"
+    return "test"
+
+
+def group_verdict(groups: dict[str, Sequence[Any]]) -> str:
+    """Which settings beat persistence on average over their seeds, ranked on validation.
+
+    A group beats the baseline only when its mean ratio does, not its luckiest seed. With
+    validation periods the ranking uses them, and the held-out test figure is only reported.
+    """
+    members = [result for group in groups.values() for result in group]
+    period = ranking_period(members)
+    rows = []
+    for label, group in groups.items():
+        ranked = float(np.mean([rmse_ratio(result, period) for result in group]))
+        held_out = float(np.mean([rmse_ratio(result, "test") for result in group]))
+        rows.append((ranked, held_out, label))
+    rows.sort()
+    name = "validation" if period == "validation" else "held-out test"
+    parts = []
+    for ranked, held_out, label in rows:
+        text = f"{label}: mean {name} ratio {ranked:.2f}"
+        if period == "validation":
+            text += f" (held-out test {held_out:.2f})"
+        parts.append(text)
+    beats = [label for ranked, _, label in rows if ranked < 1]
+    lead = (
+        "Beats 'tomorrow = today' on average over its seeds ("
+        + name
+        + " period): "
+        + ", ".join(beats)
+        + "."
+        if beats
+        else f"No setting beats 'tomorrow = today' on average over its seeds ({name} period)."
+    )
+    return lead + " Ranked by mean error ratio to the baseline: " + "; ".join(parts) + "."
+
+
+def heatmap_frame(results: Sequence[Any], period: str = "test") -> pd.DataFrame:
+    """RMSE relative to the baseline's on `period`, lag in rows, batch size in columns."""
     records = [
         {
             "lag": result.config.lag,
             "batch size": result.config.batch_size,
-            "ratio": result.metrics["lstm"]["rmse"] / result.metrics["persistence"]["rmse"],
+            "ratio": rmse_ratio(result, period),
         }
         for result in results
     ]

@@ -129,8 +129,9 @@ def show_inside(result: Any) -> None:
     index = dates.index(chosen)
     window = prepared.x_test[index, :, 0]
     trace = trace_window(result.model, window)
-    predicted = float(prepared.scaler.inverse(np.array([trace.prediction]))[0])
-    start = prepared.lag + prepared.train_count + index - prepared.lag
+    start = prepared.test_start + index
+    last_price = prepared.prices[start + config.lag - 1]
+    predicted = float(prepared.to_dollars(np.array([trace.prediction]), np.array([last_price]))[0])
     day_labels = [date.strftime("%Y-%m-%d") for date in prepared.dates[start : start + config.lag]]
     actual = float(result.actual[index])
     st.plotly_chart(

@@ -136,6 +136,10 @@ def test_inside_page_explains_the_trained_model(tmp_path, monkeypatch) -> None:
     at.number_input(key="form_units1").set_value(8)
     at.number_input(key="form_units2").set_value(8)
     at.number_input(key="form_dense").set_value(4)
+    # Daily changes with a validation period: the twin must turn a change into a price, and
+    # the test windows start after the validation ones.
+    at.radio(key="form_target").set_value("change")
+    at.slider(key="form_validation").set_value(0.1)
     next(button for button in at.button if button.label == "Train").click().run()
     wait_for_job(at)
     at.switch_page("pages/inside.py").run()
@@ -147,7 +151,7 @@ def test_inside_page_explains_the_trained_model(tmp_path, monkeypatch) -> None:
     # The NumPy forward pass gives Keras' own prediction for the chosen day.
     assert values(window["data"][2]["y"])[0] == pytest.approx(result.predicted[index], abs=1e-3)
     assert values(window["data"][0]["y"]) == pytest.approx(
-        result.prepared.prices[result.prepared.train_count + index :][:10]
+        result.prepared.prices[result.prepared.test_start + index :][:10]
     )
     gates = [trace for trace in first_layer["data"] if trace["type"] == "heatmap"]
     assert len(gates) == 5 and values(gates[0]["z"]).shape == (8, 10)

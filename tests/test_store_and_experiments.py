@@ -13,7 +13,9 @@ from lstm_core.experiments import (
     SequentialExecutor,
     difference_verdict,
     grid_configs,
+    group_verdict,
     heatmap_frame,
+    ranking_period,
     seed_configs,
     spread_table,
 )
@@ -126,3 +128,37 @@ def test_heatmap_is_rmse_over_baseline() -> None:
     frame = heatmap_frame(runs)
     assert frame.loc[10, 32] == pytest.approx(0.5)
     assert frame.loc[20, 32] == pytest.approx(2.0)
+
+
+def with_validation(run: SimpleNamespace, ratio: float) -> SimpleNamespace:
+    run.validation = {"comparison": {"rmse_ratio": ratio}}
+    return run
+
+
+def test_a_group_beats_the_baseline_only_when_its_mean_does() -> None:
+    # Test ratios 0.9 and 1.3: the luckiest seed beats persistence, the mean (1.1) does not.
+    lucky = [fake_run(4.5, seed=1), fake_run(6.5, seed=2)]
+    verdict = group_verdict({"lag 10": lucky})
+    assert verdict.startswith(
+        "No setting beats 'tomorrow = today' on average over its seeds (held-out test period)."
+    )
+    assert "lag 10: mean held-out test ratio 1.10" in verdict
+
+
+def test_groups_with_validation_are_ranked_on_it_not_on_test() -> None:
+    # On test, "b" looks better (0.8 against 1.2); on validation "a" is (0.95 against 1.05).
+    groups = {
+        "a": [with_validation(fake_run(6.0, seed=1), 0.95)],
+        "b": [with_validation(fake_run(4.0, seed=1), 1.05)],
+    }
+    verdict = group_verdict(groups)
+    assert verdict.startswith(
+        "Beats 'tomorrow = today' on average over its seeds (validation period): a."
+    )
+    assert verdict.index("a: mean validation ratio 0.95 (held-out test 1.20)") < verdict.index(
+        "b: mean validation ratio 1.05 (held-out test 0.80)"
+    )
+    frame = heatmap_frame([groups["a"][0]], period=ranking_period(groups["a"]))
+    assert frame.loc[10, 32] == pytest.approx(0.95)
+    with pytest.raises(ValueError, match="this run has no validation period"):
+        heatmap_frame([fake_run(4.0)], period="validation")
