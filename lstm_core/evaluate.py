@@ -59,23 +59,6 @@ def forecast_metrics(
     }
 
 
-def verdict(model_rmse: float, baseline_rmse: float) -> str:
-    """One plain sentence comparing the model's typical error with the baseline's."""
-    if baseline_rmse <= 0:
-        return f"On this test period the LSTM's typical error is ${model_rmse:,.2f}."
-    ratio = model_rmse / baseline_rmse - 1
-    if abs(ratio) < 0.005:
-        comparison = "about the same as simply repeating yesterday's price"
-    elif ratio > 0:
-        comparison = f"{ratio:.0%} larger than simply repeating yesterday's price"
-    else:
-        comparison = f"{-ratio:.0%} smaller than simply repeating yesterday's price"
-    return (
-        f"On this test period the LSTM's typical error is ${model_rmse:,.2f}, {comparison} "
-        f"(${baseline_rmse:,.2f})."
-    )
-
-
 OUT_OF_RANGE_NOTE_SHARE = 0.25
 """From this share of test days outside the training prices on, the page explains it."""
 

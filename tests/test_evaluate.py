@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lstm_core.baselines import persistence_forecast
-from lstm_core.evaluate import forecast_metrics, in_sample_naive_mae, range_note, verdict
+from lstm_core.evaluate import forecast_metrics, in_sample_naive_mae, range_note
 
 
 def test_persistence_repeats_the_last_value_of_each_window() -> None:
@@ -42,14 +42,6 @@ def test_metrics_of_persistence_equal_numpy_on_a_random_walk() -> None:
 
 def test_naive_mae_is_the_mean_absolute_daily_change() -> None:
     assert in_sample_naive_mae(np.array([1.0, 3.0, 2.0, 2.0])) == pytest.approx((2 + 1 + 0) / 3)
-
-
-def test_verdict_says_how_much_larger_in_plain_words() -> None:
-    assert verdict(4.10, 2.971) == (
-        "On this test period the LSTM's typical error is $4.10, 38% larger than simply "
-        "repeating yesterday's price ($2.97)."
-    )
-    assert "smaller" in verdict(2.0, 4.0)
 
 
 def test_mismatched_lengths_raise_value_error() -> None:
