@@ -25,6 +25,25 @@ def _isolated_run_store(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["LSTM_LAB_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.sqlite")
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the whole session, stopped after (tests/postgres_server.py)."""
+    from tests.postgres_server import MISSING, running_postgres, server_binaries
+
+    if server_binaries() is None:
+        pytest.fail(MISSING)
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path) -> str:
+    """An empty run store on each backend: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "runs.sqlite")
+    return request.getfixturevalue("postgres_server").new_database()
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium through Playwright, headless; never a browser Playwright downloads."""

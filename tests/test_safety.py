@@ -7,7 +7,6 @@ import builtins
 import copy
 import io
 import os
-import sqlite3
 import tempfile
 import tomllib
 from pathlib import Path
@@ -188,27 +187,30 @@ def tiny_run():
     return run_training(config, series)
 
 
-def _tables(path: Path) -> list[str]:
-    with sqlite3.connect(path) as connection:
-        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return sorted(name for (name,) in rows if not name.startswith("sqlite_"))
+def _tables(location: str) -> list[str]:
+    import sqlalchemy
+
+    from lstm_core.store import store_url
+
+    with sqlalchemy.create_engine(store_url(location)).connect() as connection:
+        return sorted(sqlalchemy.inspect(connection).get_table_names())
 
 
-def test_sql_in_a_group_or_owner_is_stored_as_text(tmp_path, tiny_run) -> None:
+def test_sql_in_a_group_or_owner_is_stored_as_text(store_location, tiny_run) -> None:
     from lstm_core.store import RunStore
 
-    path = tmp_path / "runs.sqlite"
-    store = RunStore(path)
+    store = RunStore(store_location)
     first = store.save(tiny_run, owner="local", group=SQL)
     second = store.save(tiny_run, owner="' OR '1'='1", group="'; DELETE FROM runs; --")
-    assert _tables(path) == ["runs"]
-    table = RunStore(path).table()
+    assert _tables(store_location) == ["runs"]
+    table = RunStore(store_location).table()
     assert table["id"].tolist() == [second, first]
     assert table["group"].tolist() == ["'; DELETE FROM runs; --", SQL]
     # An owner that is SQL matches only itself, not every row.
-    assert RunStore(path).table(owner="' OR '1'='1")["id"].tolist() == [second]
-    assert RunStore(path).table(owner="nobody' OR '1'='1").empty
-    assert RunStore(path).load(first).config == tiny_run.config
+    assert RunStore(store_location).table(owner="' OR '1'='1")["id"].tolist() == [second]
+    assert RunStore(store_location).table(owner="nobody' OR '1'='1").empty
+    assert RunStore(store_location).delete([first, second], owner="nobody' OR '1'='1") == 0
+    assert RunStore(store_location).load(first).config == tiny_run.config
 
 
 MARKER_VARIABLE = "LSTM_LAB_TEST_MARKER"
