@@ -386,3 +386,27 @@ class RunStore:
             query = query.where(RUNS.c.owner == owner)
         with self._begin() as connection:
             return int(connection.execute(query).rowcount)
+
+
+def open_run_store() -> RunStore:
+    """The configured run store; when it cannot be opened, the embedded default instead.
+
+    The default's `notice` then says why, in a sentence without any password. When the
+    configured store is the default itself, or the default fails too, StoreError is raised.
+    """
+    try:
+        return RunStore()
+    except StoreError as error:
+        try:
+            configured = store_url()
+        except StoreError:
+            configured = None
+        if configured == store_url(DEFAULT_STORE_URL):
+            raise
+        fallback = RunStore(DEFAULT_STORE_URL)
+        instead = (
+            f"Until that is fixed, runs are saved in this machine's own store "
+            f"({DEFAULT_STORE_URL}), which only this app server sees."
+        )
+        fallback.notice = " ".join([str(error), instead, fallback.notice or ""]).strip()
+        return fallback

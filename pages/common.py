@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +19,7 @@ from lstm_core import charts, data
 from lstm_core.config import TrainConfig
 from lstm_core.errors import StoreError
 from lstm_core.jobs import TrainingJob
-from lstm_core.store import RunStore
+from lstm_core.store import RunStore, open_run_store
 
 TICKER_KEY = "ticker"
 DATA_KEY = "price_data"
@@ -28,6 +27,7 @@ JOB_KEY = "training_job"
 RESULTS_KEY = "results"
 CURRENT_KEY = "current_result"
 APP_RAN_KEY = "_app_ran"
+STORE_MESSAGE_KEY = "store_message"
 JOB_PAGES = {"train": "Train & Predict", "seeds": "Compare runs", "sweep": "Compare runs"}
 """The page that shows a job's live progress, by the job's kind."""
 
@@ -175,18 +175,25 @@ def owner() -> str:
 
 
 def run_store() -> RunStore:
-    """The run store, opened once per session (a damaged file is set aside and reported)."""
+    """The run store, opened once per session; its `notice` says what went wrong on opening.
+
+    A damaged SQLite file is set aside; a configured database that cannot be opened (down,
+    wrong URL) is replaced by the embedded default for this session. Raises StoreError when
+    no store can be opened.
+    """
     if "run_store" not in st.session_state:
-        st.session_state["run_store"] = RunStore()
+        st.session_state["run_store"] = open_run_store()
     return st.session_state["run_store"]
 
 
 def save_run(result: Any, group: str | None = None) -> None:
-    """Keep a finished run in the store; a failure to save is said, not raised."""
+    """Keep a finished run in the store; a failure to save is said in the sidebar, not raised."""
     try:
         result.run_id = run_store().save(result, owner=owner(), group=group)
-    except (StoreError, OSError, sqlite3.Error) as error:
-        st.session_state["store_message"] = f"This run could not be saved to disk ({error})."
+    except (StoreError, OSError) as error:
+        st.session_state[STORE_MESSAGE_KEY] = f"This run could not be saved: {error}"
+    else:
+        st.session_state.pop(STORE_MESSAGE_KEY, None)
 
 
 def session_connection() -> Callable[[], bool] | None:
@@ -284,4 +291,18 @@ def sidebar(current_page: str | None = None) -> None:
     st.session_state[APP_RAN_KEY] = True
     with st.sidebar:
         st.caption(f"Data: {price_data().description}")
+        _sidebar_store_problems(current_page)
         _sidebar_job_status(current_page)
+
+
+def _sidebar_store_problems(current_page: str | None) -> None:
+    """A run that could not be saved, or a store replaced by the default, on every page.
+
+    The Compare page shows the store's notice itself. The store is not opened here: the
+    Market page needs no database.
+    """
+    store = st.session_state.get("run_store")
+    if store is not None and store.notice and current_page != JOB_PAGES["seeds"]:
+        st.warning(store.notice)
+    if st.session_state.get(STORE_MESSAGE_KEY):
+        st.warning(st.session_state[STORE_MESSAGE_KEY])

@@ -173,10 +173,10 @@ def sweep_section() -> None:
 
 def runs_section() -> None:
     """The saved runs: a sortable table, overlays of the selected ones, and deletion."""
-    store = common.run_store()
-    if store.notice:
-        st.warning(store.notice)
     try:
+        store = common.run_store()
+        if store.notice:
+            st.warning(store.notice)
         table = store.table(owner=common.owner())
     except StoreError as error:
         st.error(str(error))
@@ -217,7 +217,11 @@ def runs_section() -> None:
         rows = list(range(min(2, len(table))))
         st.caption("Showing the two newest runs; tick rows in the table to choose others.")
     chosen_ids = [int(table.iloc[row]["id"]) for row in rows]
-    chosen = [store.load(run_id) for run_id in chosen_ids]
+    try:
+        chosen = [store.load(run_id) for run_id in chosen_ids]
+    except StoreError as error:
+        st.error(str(error))
+        return
     first = chosen[0]
     predictions = {
         f"#{run.run_id} batch {run.config.batch_size}, seed {run.config.seed}": pd.Series(
@@ -290,7 +294,11 @@ def delete_section(store: Any, table: pd.DataFrame) -> None:
         st.warning(f"Delete {len(pending)} run(s) for good? {listed}. This cannot be undone.")
         confirm, cancel = st.columns(2)
         if confirm.button("Yes, delete them", key="confirm_delete", type="primary"):
-            deleted = store.delete(pending, owner=common.owner())
+            try:
+                deleted = store.delete(pending, owner=common.owner())
+            except StoreError as error:
+                st.error(str(error))
+                return
             st.session_state.pop("pending_delete", None)
             st.session_state.pop("runs_to_delete", None)
             st.session_state["compare_message"] = f"Deleted {deleted} run(s): " + "; ".join(labels)

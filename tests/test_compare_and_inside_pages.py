@@ -10,10 +10,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import data
+from lstm_core import store as store_module
 from lstm_core.config import TrainConfig
 from lstm_core.pipeline import run_training
 from lstm_core.store import RunStore
 from tests.plotly_json import values
+from tests.postgres_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -179,3 +181,28 @@ def test_private_runs_show_and_delete_only_this_sessions_runs(seeded_store, monk
     stranger.switch_page("pages/compare.py").run()
     assert not stranger.exception
     assert any("No runs yet" in message.value for message in stranger.info)
+
+
+def test_an_unreachable_database_is_said_and_the_default_store_used(seeded_store, monkeypatch):
+    """A PostgreSQL URL nobody answers: one sentence on the page, runs from the default store."""
+    store, _results = seeded_store
+    monkeypatch.setattr(store_module, "DEFAULT_STORE_URL", store.url)
+    port = free_port()
+    monkeypatch.setenv("LSTM_LAB_STORE", f"postgresql+psycopg://lab:s3cret@127.0.0.1:{port}/runs")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    sentence = (
+        f"The run store at postgresql+psycopg://lab:***@127.0.0.1:{port}/runs could not be "
+        "opened (Connection refused); check LSTM_LAB_STORE. Until that is fixed, runs are saved "
+        f"in this machine's own store ({store.url}), which only this app server sees."
+    )
+    said = [warning.value for warning in at.warning]
+    assert said == [sentence]
+    assert at.dataframe[0].value["id"].tolist() == [2, 1]
+    # The other pages say it in the sidebar. (AppTest shows the sidebar on a session's first
+    # run only, so a new session is given the store the Compare page opened.)
+    market = AppTest.from_file(APP, default_timeout=120)
+    market.session_state["run_store"] = at.session_state["run_store"]
+    market.run()
+    assert [warning.value for warning in market.sidebar.warning] == said

@@ -715,9 +715,10 @@ def test_load_cached_returns_none_when_absent_or_corrupt(tmp_path: Path) -> None
     assert data.load_cached(["../etc"], cache_dir=tmp_path) is None
 
 
-def test_importing_data_loads_no_streamlit_tensorflow_or_yfinance() -> None:
+@pytest.mark.parametrize("module", ["lstm_core.data", "lstm_core.store"])
+def test_importing_data_or_the_store_loads_no_streamlit_tensorflow_or_yfinance(module) -> None:
     code = (
-        "import sys, lstm_core.data; "
+        f"import sys, {module}; "
         "print(sorted(m for m in ('streamlit', 'tensorflow', 'keras', 'yfinance') "
         "if m in sys.modules))"
     )

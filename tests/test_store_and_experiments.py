@@ -30,7 +30,7 @@ from lstm_core.experiments import (
 )
 from lstm_core.pipeline import run_training
 from lstm_core.results import RunResult
-from lstm_core.store import RUNS, RunStore, store_url
+from lstm_core.store import RUNS, RunStore, open_run_store, store_url
 from tests.postgres_server import free_port
 
 TINY = TrainConfig(ticker="SYN", lag=10, batch_size=32, epochs=1, units=(8,), dense_units=0)
@@ -182,6 +182,24 @@ def test_the_store_url_opens_the_same_database(store_location, trained) -> None:
     with sqlalchemy.create_engine(store.url).connect() as connection:
         assert sqlalchemy.inspect(connection).get_table_names() == ["runs"]
         assert connection.execute(sqlalchemy.select(RUNS.c.id)).scalars().all() == [run_id]
+
+
+def test_a_store_that_cannot_be_opened_is_replaced_by_the_default(tmp_path, monkeypatch) -> None:
+    default = f"sqlite:///{tmp_path}/default.sqlite"
+    monkeypatch.setattr(store_module, "DEFAULT_STORE_URL", default)
+    monkeypatch.setenv("LSTM_LAB_STORE", "mysql://lab:s3cret@db/runs")
+    store = open_run_store()
+    assert store.url == default
+    assert store.notice == (
+        "The run store must be a SQLite file or a PostgreSQL database (a URL starting with "
+        "sqlite:/// or postgresql+psycopg://), not mysql://. Until that is fixed, runs are saved "
+        f"in this machine's own store ({default}), which only this app server sees."
+    )
+    # When the default itself cannot be opened, nothing safer is left: the error is raised.
+    monkeypatch.setattr(store_module, "DEFAULT_STORE_URL", f"sqlite:///{tmp_path}")
+    monkeypatch.delenv("LSTM_LAB_STORE")
+    with pytest.raises(StoreError, match="could not be opened \\(unable to open database file\\)"):
+        open_run_store()
 
 
 def test_an_unreachable_database_is_one_sentence_without_its_password() -> None:
