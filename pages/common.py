@@ -10,7 +10,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +19,9 @@ from lstm_core import charts, data
 from lstm_core.config import TrainConfig
 from lstm_core.errors import StoreError
 from lstm_core.jobs import TrainingJob
-from lstm_core.store import RunStore, open_run_store
+
+if TYPE_CHECKING:
+    from lstm_core.store import RunStore
 
 TICKER_KEY = "ticker"
 DATA_KEY = "price_data"
@@ -182,6 +184,9 @@ def run_store() -> RunStore:
     no store can be opened.
     """
     if "run_store" not in st.session_state:
+        # Imported here: SQLAlchemy's import costs the Market page ~0.3 s it does not need.
+        from lstm_core.store import open_run_store
+
         st.session_state["run_store"] = open_run_store()
     return st.session_state["run_store"]
 
