@@ -55,6 +55,9 @@ def test_store_round_trips_a_run(store_location, trained) -> None:
     assert np.array_equal(loaded.actual, trained.actual)
     assert list(loaded.test_dates) == list(trained.test_dates)
     assert (loaded.seconds, loaded.stopped) == (trained.seconds, trained.stopped)
+    # The significance tests and validation figures come back through the extras column.
+    assert trained.comparison is not None
+    assert loaded.extras_json() == trained.extras_json()
     model = store.load_model(run_id)
     reloaded = model.predict(trained.prepared.x_test, verbose=0).reshape(-1)
     assert trained.prepared.scaler.inverse(reloaded) == pytest.approx(trained.predicted, rel=1e-5)
