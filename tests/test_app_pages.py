@@ -257,10 +257,15 @@ def test_training_status_shows_in_the_sidebar_except_on_the_page_showing_it() ->
         at.run()
         sidebar = [caption.value for caption in at.sidebar.caption]
         assert any(text.startswith("Training MSFT: ") for text in sidebar), sidebar
-        at.switch_page("pages/train.py").run()
-        sidebar = [caption.value for caption in at.sidebar.caption]
+        # AppTest draws the sidebar on a session's first run only, so the Train page gets a
+        # session of its own; its data line proves the sidebar was drawn at all.
+        on_train = new_app()
+        on_train.session_state["training_job"] = running
+        on_train.switch_page("pages/train.py").run()
+        sidebar = [caption.value for caption in on_train.sidebar.caption]
+        assert any(text.startswith("Data: ") for text in sidebar), sidebar
         assert not any(text.startswith("Training MSFT") for text in sidebar), sidebar
-        assert at.get("progress"), "the Train page itself shows the progress"
+        assert on_train.get("progress"), "the Train page itself shows the progress"
     finally:
         running.request_stop()
         running.wait(60)
