@@ -23,3 +23,5 @@ navigation = st.navigation(
 )
 common.sidebar(navigation.title)
 navigation.run()
+# After the page is drawn, so the first visit never waits for it.
+common.warm_up_in_background()

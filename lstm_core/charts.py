@@ -67,27 +67,34 @@ def facet_chart(
     return figure
 
 
-def detail_chart(series: pd.Series, title: str) -> go.Figure:
-    """One ticker's price with a range slider and quick range buttons."""
+DETAIL_PERIODS = {"3 months": 3, "1 year": 12, "All": None}
+"""The detail chart's zoom choices, in months back from the last price (None: everything)."""
+
+
+def detail_chart(series: pd.Series, title: str, months: int | None = None) -> go.Figure:
+    """One ticker's price over its last `months` months (all when None), both axes fitted.
+
+    The zoom is chosen on the page, not with plotly's range buttons: those keep the price
+    axis of the whole history, so three months of a six-year chart drew a flat line.
+    """
+    shown = series
+    if months is not None and len(series):
+        start = series.index[-1] - pd.DateOffset(months=months)
+        shown = series[series.index >= start]
     figure = go.Figure(
         go.Scatter(
-            x=series.index,
-            y=series.to_numpy(),
+            x=shown.index,
+            y=shown.to_numpy(),
             mode="lines",
             name=str(series.name),
             hovertemplate="%{x|%Y-%m-%d}<br>$%{y:,.2f}<extra></extra>",
         )
     )
-    figure.update_xaxes(
-        rangeslider_visible=True,
-        rangeselector={
-            "buttons": [
-                {"count": 3, "label": "3m", "step": "month", "stepmode": "backward"},
-                {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
-                {"step": "all", "label": "all"},
-            ]
-        },
-    )
+    if len(shown):
+        low, high = float(shown.min()), float(shown.max())
+        pad = max((high - low) * 0.05, abs(high) * 0.005)
+        figure.update_yaxes(range=[low - pad, high + pad])
+        figure.update_xaxes(range=[shown.index[0], shown.index[-1]])
     figure.update_yaxes(tickprefix="$")
     figure.update_layout(height=400, title={"text": title, "x": 0}, margin={"t": 80, "b": 10})
     return figure
@@ -183,7 +190,7 @@ def prediction_chart(
             y=actual,
             name="real price",
             mode="lines",
-            line={"color": COLORS["actual"], "width": 2},
+            line={"color": COLORS["actual"], "width": 1.6},
         )
     )
     palette = ["#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
@@ -198,13 +205,15 @@ def prediction_chart(
             )
         )
     if persistence is not None:
+        # Drawn last and wider than the real price, dotted: it lies a day off the real line,
+        # and drawn under it, it disappeared.
         figure.add_trace(
             go.Scatter(
                 x=test_dates,
                 y=persistence,
                 name="tomorrow = today (baseline)",
                 mode="lines",
-                line={"color": COLORS["persistence"], "width": 1.2, "dash": "dot"},
+                line={"color": COLORS["persistence"], "width": 2.6, "dash": "dot"},
             )
         )
     figure.update_yaxes(tickprefix="$")
@@ -241,24 +250,98 @@ def loss_curves_chart(histories: dict[str, Sequence[float]]) -> go.Figure:
     return figure
 
 
+MAX_AXIS_TICKS = 8
+"""A parallel-coordinates axis labels at most this many of its values."""
+
+RATIO_TICKS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+"""Ratios labelled on colour bars of LSTM / baseline RMSE."""
+
+
+def _labelled_dimension(
+    label: str, positions: Sequence[float], shown: Sequence[str]
+) -> dict[str, object]:
+    """A parallel-coordinates axis whose ticks print the real values, not their positions.
+
+    `positions` place each run on the axis (a log scale for batch sizes and learning rates);
+    `shown` is what a person reads there. Ticks set this way also remove plotly's range-end
+    labels, which printed positions such as "10.0792".
+    """
+    pairs = sorted(dict(zip(positions, shown, strict=True)).items())
+    if len(pairs) > MAX_AXIS_TICKS:
+        picks = np.linspace(0, len(pairs) - 1, MAX_AXIS_TICKS).round().astype(int)
+        pairs = [pairs[index] for index in sorted(set(picks))]
+    return {
+        "label": label,
+        "values": list(positions),
+        "tickvals": [position for position, _ in pairs],
+        "ticktext": [text for _, text in pairs],
+    }
+
+
+def _log_ratio_colour(ratios: Sequence[float]) -> tuple[np.ndarray, float, dict[str, object]]:
+    """Colour values for LSTM / baseline ratios: log10 of the ratio, centred on a ratio of 1.
+
+    Returns the values, the symmetric reach of the scale and a colour bar that names ratios,
+    so 0.5 is as green as 2 is red and no negative ratio appears on the bar.
+    """
+    logs = np.log10(np.asarray(ratios, dtype=np.float64))
+    finite = logs[np.isfinite(logs)]
+    reach = max(float(np.max(np.abs(finite))) if finite.size else 0.0, float(np.log10(2)))
+    ticks = [tick for tick in RATIO_TICKS if abs(np.log10(tick)) <= reach + 1e-9]
+    colorbar = {
+        "title": "LSTM / baseline",
+        "tickvals": [float(np.log10(tick)) for tick in ticks],
+        "ticktext": [f"{tick:g}" for tick in ticks],
+    }
+    return logs, reach, colorbar
+
+
 def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
-    """Hyperparameters against the test RMSE relative to the baseline, one line per run."""
+    """Hyperparameters against the test RMSE relative to the baseline, one line per run.
+
+    Batch sizes and learning rates sit on log scales (32 and 200 would otherwise crowd at one
+    end) but their ticks print the real values; colour is anchored at a ratio of 1 (as on
+    the sweep's heatmap), so green always means "beat the baseline", whatever runs are shown.
+    """
+    lags = table["lag"].astype(int).tolist()
+    batches = table["batch"].astype(int).tolist()
+    epochs = table["epochs"].astype(int).tolist()
+    rates = table["learning rate"].astype(float).tolist()
+    units = [int(str(unit).split("/")[0]) for unit in table["units"]]
+    ratios = table["LSTM / baseline"].astype(float).tolist()
+    # Ratios are continuous: five evenly spaced ticks, not one per run, which overlapped.
+    ratio_ticks = np.unique(np.round(np.linspace(min(ratios), max(ratios), 5), 2)).tolist()
+    ratio_axis = {
+        "label": "LSTM / baseline RMSE",
+        "values": ratios,
+        "range": [min(ratio_ticks[0], min(ratios)), max(ratio_ticks[-1], max(ratios))],
+        "tickvals": ratio_ticks,
+        "ticktext": [f"{tick:.2f}" for tick in ratio_ticks],
+    }
     dimensions = [
-        {"label": "lag", "values": table["lag"]},
-        {"label": "batch (log2)", "values": np.log2(table["batch"].astype(float))},
-        {"label": "epochs", "values": table["epochs"]},
-        {"label": "units (layer 1)", "values": [int(str(u).split("/")[0]) for u in table["units"]]},
-        {"label": "learning rate (log10)", "values": np.log10(table["learning rate"])},
-        {"label": "train share", "values": table["train share"]},
-        {"label": "LSTM / baseline RMSE", "values": table["LSTM / baseline"]},
+        _labelled_dimension("lag", lags, [str(lag) for lag in lags]),
+        _labelled_dimension("batch", np.log2(batches).tolist(), [str(size) for size in batches]),
+        _labelled_dimension("epochs", epochs, [str(count) for count in epochs]),
+        _labelled_dimension("units (layer 1)", units, [str(count) for count in units]),
+        _labelled_dimension("learning rate", np.log10(rates).tolist(), [f"{r:g}" for r in rates]),
+        _labelled_dimension(
+            "train share",
+            table["train share"].astype(float).tolist(),
+            [f"{share:.2f}" for share in table["train share"]],
+        ),
+        ratio_axis,
     ]
+    colours, reach, colorbar = _log_ratio_colour(ratios)
     figure = go.Figure(
         go.Parcoords(
             line={
-                "color": table["LSTM / baseline"],
+                "color": colours,
                 "colorscale": "RdYlGn_r",
+                "cmid": 0.0,
+                "cmin": -reach,
+                "cmax": reach,
                 "showscale": True,
-                "colorbar": {"title": "LSTM / baseline"},
+                "colorbar": colorbar,
             },
             dimensions=dimensions,
         )
@@ -278,24 +361,35 @@ def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
 
 
 def ratio_heatmap(frame: pd.DataFrame) -> go.Figure:
-    """Lag x batch size heatmap of LSTM RMSE / baseline RMSE, values written in the cells."""
+    """Lag x batch size heatmap of LSTM RMSE / baseline RMSE, the ratio written in each cell.
+
+    The axes are categories (only the values tried, each labelled). Colour follows the
+    ratio's logarithm centred on 1, so 0.5 and 2 are equally far from the white of "as good as
+    the baseline": green below 1, red above, and no negative ratios on the colour bar.
+    """
+    ratios = frame.to_numpy(dtype=np.float64)
+    logs, reach, colorbar = _log_ratio_colour(ratios.ravel())
     figure = go.Figure(
         go.Heatmap(
-            z=frame.to_numpy(),
+            z=logs.reshape(ratios.shape),
             x=[str(column) for column in frame.columns],
             y=[str(index) for index in frame.index],
             colorscale="RdYlGn_r",
-            zmid=1.0,
-            text=np.round(frame.to_numpy(), 2),
+            zmid=0.0,
+            zmin=-reach,
+            zmax=reach,
+            text=[[f"{value:.2f}" for value in row] for row in ratios],
             texttemplate="%{text}",
-            hovertemplate="lag %{y}, batch %{x}<br>LSTM / baseline RMSE %{z:.2f}<extra></extra>",
-            colorbar={"title": "LSTM / baseline"},
+            customdata=ratios,
+            hovertemplate="lag %{y}, batch %{x}<br>LSTM / baseline RMSE %{customdata:.2f}"
+            "<extra></extra>",
+            colorbar=colorbar,
         )
     )
+    figure.update_xaxes(type="category", title="batch size")
+    figure.update_yaxes(type="category", title="lag (days)")
     figure.update_layout(
         height=360,
-        xaxis_title="batch size",
-        yaxis_title="lag (days)",
         title={"text": "Test RMSE relative to 'tomorrow = today' (below 1 is better)", "x": 0},
         margin={"t": 40, "b": 10},
     )
@@ -312,7 +406,12 @@ GATE_ROWS = (
 
 
 def gate_heatmaps(layer_trace: object, day_labels: Sequence[str]) -> go.Figure:
-    """One layer's gates and states over the window: units in rows, days in columns."""
+    """One layer's gates and states over the window: units in rows, days in columns.
+
+    Each panel has its own colour bar beside it: gates on 0..1, and each state on a scale
+    symmetric around 0 that fits its own values (a hidden state within +-0.26 drawn on the
+    cell state's +-4 would look blank).
+    """
     figure = make_subplots(
         rows=len(GATE_ROWS),
         cols=1,
@@ -323,23 +422,26 @@ def gate_heatmaps(layer_trace: object, day_labels: Sequence[str]) -> go.Figure:
     for row, (attribute, title) in enumerate(GATE_ROWS, start=1):
         values = np.asarray(getattr(layer_trace, attribute)).T
         is_gate = attribute in {"forget", "input_gate", "output_gate"}
+        reach = float(np.max(np.abs(values))) if values.size else 1.0
+        reach = reach if reach > 0 else 1.0
+        axis_name = "yaxis" if row == 1 else f"yaxis{row}"
+        bottom, top = figure.layout[axis_name].domain
         figure.add_trace(
             go.Heatmap(
                 z=values,
                 x=list(day_labels),
                 y=[f"unit {unit + 1}" for unit in range(values.shape[0])],
                 colorscale="Viridis" if is_gate else "RdBu",
-                zmin=0 if is_gate else None,
-                zmax=1 if is_gate else None,
-                zmid=None if is_gate else 0,
-                showscale=row in (1, 4),
-                colorbar={"len": 0.35, "y": 0.82 if row == 1 else 0.25},
+                zmin=0 if is_gate else -reach,
+                zmax=1 if is_gate else reach,
+                showscale=True,
+                colorbar={"len": top - bottom, "y": (bottom + top) / 2, "thickness": 14},
                 hovertemplate=f"{title}<br>%{{x}}, %{{y}}<br>%{{z:.3f}}<extra></extra>",
             ),
             row=row,
             col=1,
         )
-        figure.update_yaxes(showticklabels=False, row=row, col=1)
+        figure.update_yaxes(showticklabels=True, tickfont={"size": 9}, row=row, col=1)
     figure.update_layout(
         height=170 * len(GATE_ROWS),
         margin={"t": 30, "b": 10},
@@ -398,7 +500,7 @@ def saliency_chart(saliencies: dict[str, np.ndarray]) -> go.Figure:
         barmode="group",
         xaxis_title="days before the predicted day",
         yaxis_title="influence (share of largest)",
-        title={"text": "Which past days mattered", "x": 0},
-        margin={"t": 40, "b": 10},
+        # The page's heading already asks "Which past days mattered"; no second title here.
+        margin={"t": 20, "b": 10},
     )
     return figure

@@ -61,13 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def format_table(result_metrics: dict[str, dict[str, float]]) -> str:
-    """A small text table of the LSTM's and the baseline's metrics."""
+def format_value(value: float | None, width: int) -> str:
+    """A metric right-aligned to 4 decimals, or a dash for a forecaster without that metric."""
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.4f}"
+
+
+def format_table(result_metrics: dict[str, dict[str, float | None]]) -> str:
+    """A small text table of the LSTM's and the baseline's metrics.
+
+    Persistence never predicts a move, so its direction score is a dash (null in the JSON).
+    """
     lines = [f"{'metric':<40}{'LSTM':>12}{'persistence':>14}"]
     for name in METRIC_NAMES:
         lines.append(
-            f"{METRIC_LABELS[name]:<40}{result_metrics['lstm'][name]:>12.4f}"
-            f"{result_metrics['persistence'][name]:>14.4f}"
+            f"{METRIC_LABELS[name]:<40}{format_value(result_metrics['lstm'][name], 12)}"
+            f"{format_value(result_metrics['persistence'][name], 14)}"
         )
     return "\n".join(lines)
 

@@ -140,11 +140,18 @@ class TrainConfig:
         """A copy with some fields changed, validated again."""
         return replace(self, **changes)
 
-    def label(self) -> str:
-        """A short human name: 'MSFT lag 60, batch 200, 10 epochs, seed 42'."""
+    def label(self, stopped_after: int | None = None) -> str:
+        """A short human name: 'MSFT lag 60, batch 200, 10 epochs, seed 42'.
+
+        `stopped_after`, for a run stopped early, names the epochs it really trained:
+        '10 of 50 epochs (stopped)'.
+        """
+        epochs = f"{self.epochs} epochs"
+        if stopped_after is not None:
+            epochs = f"{stopped_after} of {epochs} (stopped)"
         text = (
             f"{self.ticker} lag {self.lag}, batch {self.batch_size}, "
-            f"{self.epochs} epochs, units {'/'.join(map(str, self.units))}, seed {self.seed}"
+            f"{epochs}, units {'/'.join(map(str, self.units))}, seed {self.seed}"
         )
         if self.target != "level":
             text += ", learns daily changes"

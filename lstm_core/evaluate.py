@@ -30,12 +30,13 @@ def forecast_metrics(
     last_known: np.ndarray,
     scale_std: float,
     naive_mae: float,
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """Metrics of one forecast in dollars, plus the MSE on the standardized scale.
 
     `last_known` is the price the day before each target; a predicted move counts as right
     when its sign matches the real move's sign (a forecast of no change is never right
-    unless the price really stayed put).
+    unless the price really stayed put). A forecast that never predicts a move (persistence)
+    has no direction score: its direction_accuracy is None, not a misleading 0.
     """
     actual = np.asarray(actual, dtype=np.float64)
     predicted = np.asarray(predicted, dtype=np.float64)
@@ -53,10 +54,20 @@ def forecast_metrics(
         "mae": float(np.mean(np.abs(errors))),
         "mape": float(100 * np.mean(np.abs(errors / actual))),
         "mase": float(np.mean(np.abs(errors)) / naive_mae),
-        "direction_accuracy": float(
-            100 * np.mean(np.sign(predicted - last_known) == np.sign(actual - last_known))
-        ),
+        "direction_accuracy": direction_accuracy(actual, predicted, last_known),
     }
+
+
+def direction_accuracy(
+    actual: np.ndarray, predicted: np.ndarray, last_known: np.ndarray
+) -> float | None:
+    """Percent of days whose predicted move has the real move's sign; None if it never moves."""
+    last_known = np.asarray(last_known, dtype=np.float64)
+    predicted_moves = np.sign(np.asarray(predicted, dtype=np.float64) - last_known)
+    if not np.any(predicted_moves):
+        return None
+    real_moves = np.sign(np.asarray(actual, dtype=np.float64) - last_known)
+    return float(100 * np.mean(predicted_moves == real_moves))
 
 
 OUT_OF_RANGE_NOTE_SHARE = 0.25

@@ -59,23 +59,28 @@ def grid_configs(
 def spread_table(results: Sequence[Any]) -> pd.DataFrame:
     """Mean, sample standard deviation, min and max of each metric over runs, model and baseline.
 
-    With one run the standard deviation is NaN: one seed says nothing about seed noise.
+    With one run the standard deviation is NaN: one seed says nothing about seed noise. A
+    metric a forecaster has no value for (persistence's direction score, None) is NaN too.
     """
     if not results:
         raise ValueError("results must hold at least one run")
     rows = []
     for forecaster in ("lstm", "persistence"):
         for name in METRIC_NAMES:
-            values = np.array([result.metrics[forecaster][name] for result in results])
+            values = np.array(
+                [result.metrics[forecaster][name] for result in results], dtype=np.float64
+            )
+            values = values[~np.isnan(values)]
+            missing = len(values) == 0
             rows.append(
                 {
                     "forecast": "LSTM" if forecaster == "lstm" else "Tomorrow = today",
                     "metric": name,
-                    "mean": float(values.mean()),
+                    "mean": float("nan") if missing else float(values.mean()),
                     "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
-                    "min": float(values.min()),
-                    "max": float(values.max()),
-                    "runs": len(values),
+                    "min": float("nan") if missing else float(values.min()),
+                    "max": float("nan") if missing else float(values.max()),
+                    "runs": len(results),
                 }
             )
     return pd.DataFrame(rows)

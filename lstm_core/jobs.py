@@ -29,6 +29,10 @@ CLOSED_TAB = "stopped because its browser tab was closed"
 DISCONNECT_GRACE = 5.0
 """A job whose page has been disconnected this long is stopped (a brief network drop is not)."""
 
+_UNFINISHED: list[TrainingJob] = []
+"""Jobs of this process that have started and not yet ended, oldest first."""
+_UNFINISHED_LOCK = threading.Lock()
+
 
 def series_fingerprint(series: pd.Series) -> str:
     """A short hash of a price series' dates and values, to tell whether a result still applies."""
@@ -76,6 +80,9 @@ class TrainingJob:
         self.keys = [run_key(each, self.fingerprint) for each in self.configs]
         self.results: list[Any] = []
         self.run_index = 0
+        self.run_seconds: list[float] = []
+        self.run_started = time.monotonic()
+        self.loading = False
         self.heartbeat_timeout = None if is_connected is not None else heartbeat_timeout
         self.is_connected = is_connected
         self.disconnect_grace = disconnect_grace
@@ -96,8 +103,46 @@ class TrainingJob:
 
     def start(self) -> TrainingJob:
         """Start the thread and return self."""
+        with _UNFINISHED_LOCK:
+            _UNFINISHED.append(self)
         self._thread.start()
         return self
+
+    @property
+    def waiting_for_another(self) -> bool:
+        """True while another, earlier job of this server is unfinished: this one queues.
+
+        Before its first progress a job may also be loading TensorFlow or building its model;
+        only this tells a person the wait is someone else's training.
+        """
+        with _UNFINISHED_LOCK:
+            earlier = _UNFINISHED[: _UNFINISHED.index(self)] if self in _UNFINISHED else []
+        return any(not other.finished for other in earlier)
+
+    @property
+    def group_fraction(self) -> float:
+        """Share of the whole group done, 0..1: finished runs plus the current run's share."""
+        done = len(self.results)
+        running = self.progress is not None and done == self.run_index
+        current = self.progress.fraction if running else 0.0
+        return min(1.0, (done + current) / len(self.configs))
+
+    @property
+    def group_seconds_left(self) -> float | None:
+        """About how long until the last run of the group ends, or None before any estimate.
+
+        The runs still to come are guessed to take as long as the finished ones did on
+        average (or as the current one will, before any has finished).
+        """
+        progress = self.progress
+        if progress is None or progress.seconds_left is None:
+            return None
+        current_left = float(progress.seconds_left)
+        if self.run_seconds:
+            per_run = sum(self.run_seconds) / len(self.run_seconds)
+        else:
+            per_run = time.monotonic() - self.run_started + current_left
+        return current_left + per_run * (len(self.configs) - self.run_index - 1)
 
     def heartbeat(self) -> None:
         """Called by the page on each rerun: someone is still watching."""
@@ -134,22 +179,31 @@ class TrainingJob:
         self.state = "running"
         self.progress = progress
 
-    def _run(self) -> None:
+    def _run_each(self) -> None:
+        """Each config in turn; a stopped run ends the group."""
+        self.loading = True
         # Imported here so that creating a job (and the page that does it) stays light.
         from lstm_core.pipeline import run_training
 
+        self.loading = False
         runner = self._runner or run_training
+        for index, config in enumerate(self.configs):
+            self.run_index = index
+            self.config = config
+            self.progress = None
+            self.run_started = time.monotonic()
+            result = runner(
+                config, self.series, progress=self._on_progress, should_stop=self._should_stop
+            )
+            self.run_seconds.append(time.monotonic() - self.run_started)
+            result.data_fingerprint = self.fingerprint
+            self.results.append(result)
+            if result.stopped:
+                break
+
+    def _run(self) -> None:
         try:
-            for index, config in enumerate(self.configs):
-                self.run_index = index
-                self.config = config
-                result = runner(
-                    config, self.series, progress=self._on_progress, should_stop=self._should_stop
-                )
-                result.data_fingerprint = self.fingerprint
-                self.results.append(result)
-                if result.stopped:
-                    break
+            self._run_each()
         except (LabError, ValueError) as error:
             self.error = str(error)
             self.state = "failed"
@@ -162,6 +216,10 @@ class TrainingJob:
             self.state = "failed"
             LOGGER.exception("training %s failed unexpectedly", self.config.label())
             return
+        finally:
+            with _UNFINISHED_LOCK:
+                if self in _UNFINISHED:
+                    _UNFINISHED.remove(self)
         self.result = self.results[-1]
         self.state = "stopped" if self.result.stopped else "done"
         if self.result.stopped:

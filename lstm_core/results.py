@@ -72,6 +72,10 @@ class RunResult:
             "lowest validation loss."
         )
 
+    def label(self) -> str:
+        """The run's name; a stopped run says so: '... 10 of 50 epochs (stopped) ...'."""
+        return self.config.label(stopped_after=self.epochs_completed if self.stopped else None)
+
     def to_json(self) -> dict[str, Any]:
         """The JSON the CLI writes (dollars for prices, ISO dates)."""
         return {

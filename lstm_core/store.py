@@ -77,7 +77,7 @@ TABLE_COLUMNS = [
     "id", "when", "ticker", "lag", "batch", "epochs", "units", "learning rate", "train share",
     "seed", "target", "validation share", "validation ratio", "LSTM RMSE ($)",
     "baseline RMSE ($)", "LSTM / baseline", "DM p (test)", "MSE (standardized)",
-    "direction right (%)", "seconds", "stopped", "group",
+    "direction right (%)", "seconds", "stopped", "epochs done", "group",
 ]  # fmt: skip
 
 _shared_engines: dict[str, Engine] = {}
@@ -286,6 +286,7 @@ class RunStore:
             RUNS.c.metrics,
             RUNS.c.seconds,
             RUNS.c.stopped,
+            RUNS.c.epochs_completed,
             RUNS.c.group_name,
             RUNS.c.extras,
         )
@@ -326,6 +327,7 @@ class RunStore:
                     "direction right (%)": lstm["direction_accuracy"],
                     "seconds": row["seconds"],
                     "stopped": bool(row["stopped"]),
+                    "epochs done": row["epochs_completed"],
                     "group": row["group_name"] or "",
                 }
             )

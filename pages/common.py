@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
-from lstm_core import charts, data
-from lstm_core.config import TrainConfig
+from lstm_core import charts, data, warmup
+from lstm_core.config import QUICK_DEMO, TrainConfig
 from lstm_core.errors import StoreError
 from lstm_core.jobs import TrainingJob
 
@@ -30,8 +30,15 @@ RESULTS_KEY = "results"
 CURRENT_KEY = "current_result"
 APP_RAN_KEY = "_app_ran"
 STORE_MESSAGE_KEY = "store_message"
+PAGE_KEY = "_current_page"
+JOB_PAGE_KEY = "_job_page"
+"""The page that started the session's job: it shows the job's live progress itself."""
+QUICK_DEMO_SECONDS = "5 to 10 seconds"
+"""Click to result for the quick demo, first and second training alike (bench/bench_app.py)."""
 JOB_PAGES = {"train": "Train & Predict", "seeds": "Compare runs", "sweep": "Compare runs"}
-"""The page that shows a job's live progress, by the job's kind."""
+"""The page that shows a job's live progress, by its kind, when no page is recorded."""
+GROUP_KEY = "_group_keys"
+"""Every run key of the group being trained, the reused ones included, in order."""
 
 
 def _skip_keras_cleanup() -> None:
@@ -160,10 +167,36 @@ def collect_finished_job() -> None:
     if active.results:
         if active.kind == "train":
             st.session_state[CURRENT_KEY] = active.keys[len(active.results) - 1]
+        group_keys = st.session_state.pop(GROUP_KEY, None) or active.keys
         st.session_state["last_group"] = {
             "kind": active.kind,
-            "keys": active.keys[: len(active.results)],
+            "keys": [key for key in group_keys if key in results()],
         }
+
+
+NO_DIRECTION_HELP = (
+    "A dash: 'tomorrow = today' never predicts a move up or down, so it has no direction score. "
+    "Read direction scores against the share of up days in the test period instead: always "
+    "saying 'up' scores exactly that."
+)
+
+
+def format_metric(name: str, value: float | None) -> str:
+    """A metric as the result cards print it: dollars to cents, percents to one decimal.
+
+    A missing value (persistence's direction score) is a dash.
+    """
+    if value is None or pd.isna(value):
+        return "\N{EN DASH}"
+    if name in {"rmse", "mae"}:
+        return f"${value:,.2f}"
+    if name == "direction_accuracy":
+        return f"{value:.1f}%"
+    if name == "mape":
+        return f"{value:.2f}%"
+    if name == "mase":
+        return f"{value:.2f}"
+    return f"{value:.4f}"
 
 
 def owner() -> str:
@@ -221,34 +254,62 @@ def session_connection() -> Callable[[], bool] | None:
 
 
 def start_job(
-    config: TrainConfig | list[TrainConfig], series: pd.Series, kind: str = "train"
+    config: TrainConfig | list[TrainConfig],
+    series: pd.Series,
+    kind: str = "train",
+    group_keys: list[str] | None = None,
 ) -> TrainingJob:
-    """Start training in the background and remember the job in this session."""
+    """Start training in the background and remember the job in this session.
+
+    `group_keys`, for a group of which some runs were reused, names every run of the group,
+    so its summary shows them all once the new ones have trained.
+    """
     new_job = TrainingJob(config, series, kind=kind, is_connected=session_connection()).start()
     st.session_state[JOB_KEY] = new_job
+    st.session_state[JOB_PAGE_KEY] = st.session_state.get(PAGE_KEY)
+    if group_keys is not None:
+        st.session_state[GROUP_KEY] = list(group_keys)
+    else:
+        st.session_state.pop(GROUP_KEY, None)
     return new_job
 
 
 def describe_progress(active: TrainingJob) -> str:
-    """'Epoch 3 of 10 · batch 4 of 5 · about 12 s left' in plain words."""
+    """'Run 2 of 4 · epoch 3 of 10 · batch 4 of 5 · about 12 s left' in plain words.
+
+    For a group the time left is the whole group's. Before the first progress the job is
+    either queued behind someone else's training or starting up (loading TensorFlow,
+    building its model), and the words say which.
+    """
     progress = active.progress
+    group = len(active.configs) > 1
+    prefix = f"Run {active.run_index + 1} of {len(active.configs)} · " if group else ""
     if active.state == "queued" or progress is None:
-        return "Waiting to start (another training on this server finishes first)…"
-    prefix = (
-        f"Run {active.run_index + 1} of {len(active.configs)} · " if len(active.configs) > 1 else ""
-    )
+        if active.waiting_for_another:
+            return prefix + "Waiting to start (another training on this server finishes first)…"
+        if active.loading or warmup.warming_up():
+            return prefix + "Starting (loading TensorFlow)…"
+        return prefix + "Starting…"
     text = prefix + (
-        f"Epoch {progress.epoch} of {progress.epochs} · "
+        f"epoch {progress.epoch} of {progress.epochs} · "
         f"batch {progress.batch} of {progress.batches}"
     )
-    if progress.seconds_left is not None:
+    if group:
+        seconds_left = active.group_seconds_left
+        if seconds_left is not None:
+            text += f" · about {seconds_left:,.0f} s left for all {len(active.configs)} runs"
+    elif progress.seconds_left is not None:
         text += f" · about {progress.seconds_left:,.0f} s left"
-    return text
+    return text[0].upper() + text[1:]
 
 
 @st.fragment(run_every=0.5)
 def live_training(key_prefix: str) -> None:
-    """Progress bar, growing loss curve and Stop button, redrawn twice a second."""
+    """Progress bar (the whole group's, for several runs) with Stop beside it, and the loss.
+
+    Redrawn twice a second. Pages call it where the person started the training, so the
+    progress appears right where they clicked.
+    """
     active = job()
     if active is None or active.collected:
         return
@@ -256,20 +317,33 @@ def live_training(key_prefix: str) -> None:
     if active.finished:
         st.rerun()
     progress = active.progress
-    st.progress(progress.fraction if progress else 0.0, text=describe_progress(active))
+    bar, stop = st.columns([5, 1], vertical_alignment="bottom")
+    bar.progress(active.group_fraction, text=describe_progress(active))
     losses = list(progress.epoch_losses) if progress else []
     validation_losses = list(progress.epoch_validation_losses) if progress else []
+    if active.stop_reason:
+        stop.caption("Stopping after the current batch…")
+    elif stop.button(
+        "Stop",
+        key=f"{key_prefix}_stop",
+        help="End training now and keep the runs trained so far."
+        if len(active.configs) > 1
+        else "End training now and keep the model trained so far.",
+    ):
+        active.request_stop()
+        stop.caption("Stopping after the current batch…")
     st.plotly_chart(
         charts.loss_chart(losses, active.config.epochs, validation_losses=validation_losses),
         key=f"{key_prefix}_live_loss",
     )
-    if active.stop_reason:
-        st.caption("Stopping after the current batch…")
-    elif st.button(
-        "Stop", key=f"{key_prefix}_stop", help="End training now and keep the model trained so far."
-    ):
-        active.request_stop()
-        st.caption("Stopping after the current batch…")
+
+
+def shows_progress_itself(job_page: str | None, kind: str, current_page: str | None) -> bool:
+    """Whether `current_page` draws the job's progress: the page that started it does.
+
+    Without a recorded page, the page that usually shows a job of that kind.
+    """
+    return (job_page or JOB_PAGES.get(kind)) == current_page
 
 
 @st.fragment(run_every=1.0)
@@ -284,16 +358,32 @@ def _sidebar_job_status(current_page: str | None) -> None:
         if not collected:
             st.rerun()
         return
-    if JOB_PAGES.get(active.kind) == current_page:
+    if shows_progress_itself(st.session_state.get(JOB_PAGE_KEY), active.kind, current_page):
         # That page shows the same progress, twice as often; a second, older copy confuses.
         return
     st.caption(f"Training {active.config.ticker}: {describe_progress(active)}")
-    st.progress(active.progress.fraction if active.progress else 0.0)
+    st.progress(active.group_fraction)
+
+
+def warm_up_in_background() -> None:
+    """Once the first page is drawn, load TensorFlow and the default preset's model aside.
+
+    Only under a real server: AppTest and the command line have no person waiting for a
+    first click, and the Market page's test checks that TensorFlow stays unimported.
+    """
+    from streamlit import runtime
+
+    # AppTest's runtime is a MagicMock that passes isinstance(..., Runtime); its type does not.
+    if not runtime.exists() or type(runtime.get_instance()) is not runtime.Runtime:
+        return
+    config = QUICK_DEMO.with_changes(ticker=current_ticker())
+    warmup.start_warm_up(config, price_data().series(config.ticker))
 
 
 def sidebar(current_page: str | None = None) -> None:
     """The data source line, and the training status on every page but the one showing it."""
     st.session_state[APP_RAN_KEY] = True
+    st.session_state[PAGE_KEY] = current_page
     with st.sidebar:
         st.caption(f"Data: {price_data().description}")
         _sidebar_store_problems(current_page)

@@ -8,12 +8,19 @@ import streamlit as st
 from lstm_core import charts, experiments
 from lstm_core.config import TUTORIAL_MODEL_1, TUTORIAL_MODEL_2, TrainConfig
 from lstm_core.errors import LabError, StoreError
+from lstm_core.evaluate import METRIC_LABELS
+from lstm_core.jobs import run_key, series_fingerprint
 from lstm_core.preprocessing import check_fits
 from pages import common
 
 common.ensure_navigation()
 
 SEED_CHOICES = [42, 7, 2024, 1, 99]
+
+
+# The metrics the seed table shows, named as on the Train page. (A string here would be drawn
+# on the page: Streamlit's magic writes a page script's bare strings.)
+SPREAD_METRICS = ("rmse", "mae", "mse_scaled", "direction_accuracy")
 
 
 def group_by_settings(results: list[Any]) -> dict[str, list[Any]]:
@@ -29,7 +36,11 @@ def group_by_settings(results: list[Any]) -> dict[str, list[Any]]:
 
 
 def start_group(configs: list[TrainConfig], kind: str) -> None:
-    """Start several runs in the background, after checking that each can train."""
+    """Start several runs in the background, after checking that each can train.
+
+    Runs trained before in this session with the same settings, seed and data are reused, as
+    the Train page does: repeating a sweep shows it at once instead of training it again.
+    """
     active = common.job()
     if active is not None and not active.finished:
         st.warning("A training is already running. Stop it or wait for it to finish first.")
@@ -47,26 +58,53 @@ def start_group(configs: list[TrainConfig], kind: str) -> None:
     except LabError as error:
         st.error(f"These settings cannot be trained: {error}")
         return
-    common.start_job(configs, series, kind=kind)
+    fingerprint = series_fingerprint(series)
+    keys = [run_key(config, fingerprint) for config in configs]
+    new = [config for config, key in zip(configs, keys, strict=True) if key not in common.results()]
+    if not new:
+        st.session_state["last_group"] = {"kind": kind, "keys": keys}
+        st.info(
+            f"All {len(configs)} runs were trained before with the same settings, seed and data: "
+            "showing them at once."
+        )
+        return
+    if len(new) < len(configs):
+        st.info(
+            f"{len(configs) - len(new)} of the {len(configs)} runs were trained before with the "
+            f"same settings, seed and data; only the other {len(new)} train now."
+        )
+    common.start_job(new, series, kind=kind, group_keys=keys)
 
 
-def show_last_group() -> None:
-    """The spread over seeds, or the sweep's heatmap, of the last group of runs."""
+def spread_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The seed table as a person reads it: the Train page's metric names and decimals."""
+    shown = table[table["metric"].isin(SPREAD_METRICS)].copy()
+    for column in ("mean", "std", "min", "max"):
+        shown[column] = [
+            common.format_metric(name, value)
+            for name, value in zip(shown["metric"], shown[column], strict=True)
+        ]
+    shown["metric"] = shown["metric"].map(METRIC_LABELS)
+    return shown
+
+
+def show_last_group(kind: str) -> None:
+    """The spread over seeds, or the sweep's heatmap, of the last group of runs of `kind`."""
     group = st.session_state.get("last_group")
-    if not group or group["kind"] == "train":
+    if not group or group["kind"] != kind:
         return
     runs = [common.results()[key] for key in group["keys"] if key in common.results()]
     if not runs:
         return
     if group["kind"] == "seeds":
-        st.subheader("Seed repeats: mean and spread")
+        st.markdown("#### Seed repeats: mean and spread")
         groups = group_by_settings(runs)
         for label, members in groups.items():
-            table = experiments.spread_table(members)
             st.markdown(f"**{label}**, {len(members)} seeds")
             st.dataframe(
-                table[table["metric"].isin(["rmse", "mae", "mse_scaled", "direction_accuracy"])],
+                spread_display(experiments.spread_table(members)),
                 hide_index=True,
+                column_config={"mean": st.column_config.TextColumn(help=common.NO_DIRECTION_HELP)},
             )
         if len(groups) == 2:
             (first_label, first), (second_label, second) = groups.items()
@@ -79,13 +117,13 @@ def show_last_group() -> None:
     elif group["kind"] == "sweep":
         period = experiments.ranking_period(runs)
         if period == "validation":
-            st.subheader("Sweep: validation error relative to the baseline")
+            st.markdown("#### Sweep: validation error relative to the baseline")
             st.caption(
                 "Coloured by the validation period, the one to tune on; each run's held-out "
                 "test figure is in the saved runs' table."
             )
         else:
-            st.subheader("Sweep: held-out test error relative to the baseline")
+            st.markdown("#### Sweep: held-out test error relative to the baseline")
             st.caption(
                 "These runs have no validation period, so this is the test period: choosing "
                 "the best cell here tunes on the test and flatters it. Add a validation share "
@@ -94,6 +132,13 @@ def show_last_group() -> None:
         st.plotly_chart(
             charts.ratio_heatmap(experiments.heatmap_frame(runs, period)), key="heatmap"
         )
+
+
+def group_progress(kind: str) -> None:
+    """The running group's progress right below the buttons that started it."""
+    active = common.job()
+    if active is not None and not active.finished and active.kind == kind:
+        common.live_training(kind)
 
 
 def seed_section() -> None:
@@ -132,6 +177,8 @@ def seed_section() -> None:
         f"Your last settings, {seed_count} seeds", help=settings.label()
     ):
         start_group(experiments.seed_configs(settings, seeds), "seeds")
+    group_progress("seeds")
+    show_last_group("seeds")
 
 
 def sweep_section() -> None:
@@ -169,6 +216,61 @@ def sweep_section() -> None:
         if small:
             base = base.with_changes(units=(32, 16), dense_units=16)
         start_group(experiments.grid_configs(base, lags, batch_sizes), "sweep")
+    group_progress("sweep")
+    show_last_group("sweep")
+
+
+def epochs_text(epochs: int, done: int, stopped: bool) -> str:
+    """'50', or '10 of 50 (stopped)' for a run stopped early."""
+    return f"{done} of {epochs} (stopped)" if stopped else str(epochs)
+
+
+def runs_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The saved-runs table as shown: a stopped run's epochs say so in the epochs column."""
+    shown = table.drop(columns=["stopped", "epochs done"])
+    shown["epochs"] = [
+        epochs_text(int(epochs), int(done), bool(stopped))
+        for epochs, done, stopped in zip(
+            table["epochs"], table["epochs done"], table["stopped"], strict=True
+        )
+    ]
+    return shown
+
+
+def overlay_section(chosen: list[Any]) -> None:
+    """The chosen runs' predictions over the real prices: one chart per company.
+
+    Runs of different companies on one chart would draw one company's predictions over
+    another's prices.
+    """
+    by_ticker: dict[str, list[Any]] = {}
+    for run in chosen:
+        by_ticker.setdefault(run.config.ticker, []).append(run)
+    if len(by_ticker) > 1:
+        st.caption("The chosen runs are for different companies: one chart for each.")
+    for ticker, runs in by_ticker.items():
+        first = runs[0]
+        predictions = {
+            f"#{run.run_id} batch {run.config.batch_size}, seed {run.config.seed}"
+            + (
+                f", {run.epochs_completed} of {run.config.epochs} epochs (stopped)"
+                if run.stopped
+                else ""
+            ): pd.Series(run.predicted, index=run.test_dates).reindex(first.test_dates).to_numpy()
+            for run in runs
+        }
+        st.plotly_chart(
+            charts.prediction_chart(
+                pd.DatetimeIndex([]),
+                [],
+                first.test_dates,
+                first.actual,
+                predictions,
+                first.persistence,
+                title=f"{ticker}: chosen runs on the same test days",
+            ),
+            key=f"compare_overlay_{ticker}",
+        )
 
 
 def runs_section() -> None:
@@ -190,7 +292,7 @@ def runs_section() -> None:
         return
     st.caption("Click column headers to sort; tick rows to compare them.")
     selection = st.dataframe(
-        table,
+        runs_display(table),
         hide_index=True,
         on_select="rerun",
         selection_mode="multi-row",
@@ -210,6 +312,9 @@ def runs_section() -> None:
             "MSE (standardized)": st.column_config.NumberColumn(format="%.4f"),
             "direction right (%)": st.column_config.NumberColumn(format="%.1f"),
             "seconds": st.column_config.NumberColumn(format="%.1f"),
+            "epochs": st.column_config.TextColumn(
+                help="Epochs trained; a run stopped early says how many of those asked for."
+            ),
         },
     )
     rows = list(selection.selection.rows) if selection is not None else []
@@ -222,29 +327,7 @@ def runs_section() -> None:
     except StoreError as error:
         st.error(str(error))
         return
-    first = chosen[0]
-    predictions = {
-        f"#{run.run_id} batch {run.config.batch_size}, seed {run.config.seed}": pd.Series(
-            run.predicted, index=run.test_dates
-        ).reindex(first.test_dates)
-        for run in chosen
-    }
-    if any(run.config.ticker != first.config.ticker for run in chosen):
-        st.warning(
-            "The chosen runs are for different companies; the chart shows the first's prices."
-        )
-    st.plotly_chart(
-        charts.prediction_chart(
-            pd.DatetimeIndex([]),
-            [],
-            first.test_dates,
-            first.actual,
-            {label: series.to_numpy() for label, series in predictions.items()},
-            first.persistence,
-            title="Chosen runs on the same test days",
-        ),
-        key="compare_overlay",
-    )
+    overlay_section(chosen)
     st.plotly_chart(
         charts.loss_curves_chart({f"#{run.run_id}": run.loss_history for run in chosen}),
         key="compare_losses",
@@ -255,11 +338,17 @@ def runs_section() -> None:
 
 
 def run_name(row: pd.Series) -> str:
-    """How a saved run is named where it can be deleted: '#12 MSFT lag 60, batch 200, seed 42'."""
-    return (
+    """How a saved run is named where it can be deleted: '#12 MSFT lag 60, batch 200, seed 42'.
+
+    A stopped run adds ', 10 of 50 epochs (stopped)'.
+    """
+    name = (
         f"#{int(row['id'])} {row['ticker']} lag {row['lag']}, batch {row['batch']}, "
         f"seed {row['seed']}"
     )
+    if row["stopped"]:
+        name += f", {int(row['epochs done'])} of {int(row['epochs'])} epochs (stopped)"
+    return name
 
 
 def delete_section(store: Any, table: pd.DataFrame) -> None:
@@ -321,9 +410,6 @@ if message:
 active_job = common.job()
 if active_job is not None and active_job.state == "failed":
     st.error(f"The last training could not finish: {active_job.error}")
-if active_job is not None and not active_job.finished:
-    common.live_training("compare")
-show_last_group()
 runs_section()
 seed_section()
 sweep_section()

@@ -74,7 +74,8 @@ def offer_quick_demo() -> None:
     """With no trained model: say so, and offer to train the quick demo here."""
     st.info(
         "There is no trained model in this session yet. Train one on the Train & Predict page, "
-        "or train the quick demo here (about 10 seconds) to look inside it."
+        f"or train the quick demo here (its result takes {common.QUICK_DEMO_SECONDS}) to look "
+        "inside it."
     )
     active = common.job()
     if active is not None and not active.finished:
@@ -117,7 +118,7 @@ def show_inside(result: Any) -> None:
 
     prepared = result.prepared
     config = result.config
-    st.subheader(f"The model: {config.label()}")
+    st.subheader(f"The model: {result.label()}")
     dates = [date.strftime("%Y-%m-%d") for date in result.test_dates]
     chosen = st.select_slider(
         "Test day to explain",
@@ -153,7 +154,8 @@ def show_inside(result: Any) -> None:
         )
     st.caption(
         "Gates run from 0 (closed, dark) to 1 (open, yellow). Hover a cell for its value. "
-        "Cell and hidden states are red for negative and blue for positive values."
+        "Cell and hidden states are red for negative and blue for positive values, each on "
+        "its own scale (see the colour bar beside it): the hidden state stays within +-1."
     )
 
     st.subheader("Which past days mattered")

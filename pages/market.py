@@ -34,8 +34,20 @@ st.plotly_chart(
 st.subheader("One company in detail")
 ticker = common.ticker_select("market_ticker", label="Company")
 series = prices.series(ticker)
+period = st.radio(
+    "Show",
+    list(charts.DETAIL_PERIODS),
+    index=len(charts.DETAIL_PERIODS) - 1,
+    horizontal=True,
+    key="market_period",
+    help="The price axis fits the period shown, so three months are not a flat line.",
+)
 st.plotly_chart(
-    charts.detail_chart(series, f"{data.COMPANY_NAMES.get(ticker, ticker)} ({ticker})"),
+    charts.detail_chart(
+        series,
+        f"{data.COMPANY_NAMES.get(ticker, ticker)} ({ticker})",
+        months=charts.DETAIL_PERIODS[period],
+    ),
     key="detail",
 )
 
@@ -55,7 +67,15 @@ latest = frame[frame["Ticker"] == ticker].sort_values("Date", ascending=False).h
 st.dataframe(
     latest,
     hide_index=True,
-    column_config={"Date": st.column_config.DateColumn("Date", format="YYYY-MM-DD")},
+    column_config={
+        "Date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+        # Every price to the cent and volumes with thousands separators, row after row.
+        **{
+            column: st.column_config.NumberColumn(column, format="dollar")
+            for column in ("Open", "High", "Low", "Close", "Adj Close")
+        },
+        "Volume": st.column_config.NumberColumn("Volume", format="localized"),
+    },
 )
 with st.expander("What the columns mean"):
     st.markdown(

@@ -17,7 +17,7 @@ from lstm_core.evaluate import (
     ratio_verdict,
 )
 from lstm_core.jobs import run_key, series_fingerprint
-from lstm_core.preprocessing import check_fits
+from lstm_core.preprocessing import check_fits, split_count
 from pages import common
 
 common.ensure_navigation()
@@ -148,6 +148,65 @@ def load_settings_into_form(config: TrainConfig) -> None:
         )
 
 
+OWN_SETTINGS = "(your own settings)"
+# Seconds per training step of the tutorial model at batch 1 or 2 (bench/bench_training.py:
+# about 11 s an epoch of 1,160 steps on this project's 2-core machines).
+SECONDS_PER_SMALL_STEP = 0.0095
+SLOW_WARNING_SECONDS = 60
+
+
+def matching_preset() -> str:
+    """The preset whose values the form holds now, or OWN_SETTINGS once any value differs."""
+    units = (st.session_state.get("form_units1"), st.session_state.get("form_units2"))
+    for name, preset in PRESETS.items():
+        preset_units = (preset.units[0], preset.units[1] if len(preset.units) > 1 else 0)
+        same = all(
+            st.session_state.get(key) == getattr(preset, field)
+            for key, field in FORM_FIELDS.items()
+        )
+        if same and units == preset_units:
+            return name
+    return OWN_SETTINGS
+
+
+def slow_settings_warning(price_count: int) -> str | None:
+    """A sentence when the form's batch size makes training take minutes, else None."""
+    batch_size = st.session_state.get("form_batch", 32)
+    lag, share = st.session_state.get("form_lag", 60), st.session_state.get("form_share", 0.8)
+    epochs = st.session_state.get("form_epochs", 10)
+    if price_count <= lag:
+        return None
+    steps = -(-split_count(price_count - lag, share) // batch_size)
+    seconds = steps * epochs * SECONDS_PER_SMALL_STEP
+    if batch_size > 2 or seconds < SLOW_WARNING_SECONDS:
+        return None
+    return (
+        f"Batch size {batch_size} makes {steps:,} small corrections per epoch: expect about "
+        f"{seconds / 60:.0f} minutes for {epochs} epochs on a 2-core machine (the tutorial's "
+        "model takes about 11 s an epoch at batch 1 here). Stop keeps what was trained so far."
+    )
+
+
+def split_sentence(prices: pd.Series) -> str:
+    """How many days train and how many test, for the form's lag and train share."""
+    lag, share = int(st.session_state["form_lag"]), float(st.session_state["form_share"])
+    windows = len(prices) - lag
+    if windows < 2:
+        return f"A lag of {lag} days leaves no days to train and test on."
+    train = split_count(windows, share)
+    test = windows - train
+    dates = prices.index
+    if train < 1 or test < 1:
+        return f"A lag of {lag} days with a train share of {share:.0%} leaves no days to test on."
+    return (
+        f"With a lag of {lag} days and a train share of {share:.0%}: the model learns to predict "
+        f"{train:,} days ({dates[lag]:%Y-%m-%d} to {dates[lag + train - 1]:%Y-%m-%d}, each from "
+        f"the {lag} days before it) and is tested on the {test:,} days after "
+        f"({dates[lag + train]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}), which it never sees in "
+        "training."
+    )
+
+
 def apply_preset() -> None:
     """Fill the form from the chosen preset, keeping the chosen ticker."""
     name = st.session_state.get("preset")
@@ -174,15 +233,21 @@ def settings_form() -> TrainConfig | None:
     """Draw the form; return a config when Train was pressed and the settings are valid."""
     prices = common.price_data()
     tickers = prices.tickers()
+    # The box names what the form holds, on a first visit, on a return and after an edit.
+    st.session_state["preset"] = matching_preset()
     st.selectbox(
         "Start from a preset",
-        ["(your own settings)", *PRESETS],
+        [OWN_SETTINGS, *PRESETS],
         key="preset",
         on_change=apply_preset,
         help="Recommended learns daily changes and tunes on a validation period. The "
         "tutorial's two models learn the price level and differ only in batch size. The quick "
-        "demo trains in about 10 seconds.",
+        f"demo's result shows {common.QUICK_DEMO_SECONDS} after clicking Train "
+        "(bench/bench_app.py).",
     )
+    warning = slow_settings_warning(len(prices.series(common.current_ticker())))
+    if warning:
+        st.warning(warning)
     with st.form("train_form"):
         ticker = st.selectbox(
             "Ticker",
@@ -279,6 +344,7 @@ def settings_form() -> TrainConfig | None:
                 key="form_seed",
                 help="Fixes the random start, so the same settings give the same result.",
             )
+        st.caption(split_sentence(prices.series(common.current_ticker())))
         submitted = st.form_submit_button("Train", type="primary")
     if not submitted:
         return None
@@ -330,14 +396,14 @@ def start_or_reuse(config: TrainConfig) -> None:
 
 
 def metrics_table(result: Any) -> pd.DataFrame:
-    """The LSTM's and the baseline's metrics side by side."""
+    """The LSTM's and the baseline's metrics side by side, with the result cards' decimals."""
     rows = []
     for name in METRIC_NAMES:
         rows.append(
             {
                 "metric": METRIC_LABELS[name],
-                "LSTM": result.metrics["lstm"][name],
-                "Tomorrow = today": result.metrics["persistence"][name],
+                "LSTM": common.format_metric(name, result.metrics["lstm"][name]),
+                "Tomorrow = today": common.format_metric(name, result.metrics["persistence"][name]),
             }
         )
     return pd.DataFrame(rows)
@@ -377,10 +443,16 @@ def predictions_csv(result: Any) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-def show_result(result: Any) -> None:
-    """Everything about a finished run: overlay, verdict, metrics, loss, model, downloads."""
+def show_result(result: Any, previous: bool = False) -> None:
+    """Everything about a finished run: overlay, verdict, metrics, loss, model, downloads.
+
+    `previous` marks the result of the last run while a new training is under way above it.
+    """
     config = result.config
-    st.subheader(f"Result: {config.label()}")
+    if previous:
+        st.subheader(f"Previous run (a new training is under way above): {result.label()}")
+    else:
+        st.subheader(f"Result: {result.label()}")
     if result.stopped:
         st.warning(
             f"Training was stopped after {result.epochs_completed} full epoch(s) of "
@@ -417,6 +489,7 @@ def show_result(result: Any) -> None:
         key="overlay",
     )
     st.markdown("**Held-out test period**" + (f" ({result.n_test} days)"))
+    difference = lstm["rmse"] - baseline["rmse"]
     columns = st.columns(4)
     columns[0].metric(
         "LSTM error / baseline error",
@@ -426,8 +499,8 @@ def show_result(result: Any) -> None:
     )
     columns[1].metric(
         "LSTM typical error (RMSE)",
-        f"${lstm['rmse']:,.2f}",
-        delta=f"{lstm['rmse'] - baseline['rmse']:+,.2f} $ vs baseline",
+        common.format_metric("rmse", lstm["rmse"]),
+        delta=f"{'+' if difference >= 0 else '-'}${abs(difference):,.2f} vs baseline",
         delta_color="inverse",
         help=f"The baseline's typical error is ${baseline['rmse']:,.2f}.",
     )
@@ -452,7 +525,7 @@ def show_result(result: Any) -> None:
         )
     columns[3].metric(
         "LSTM direction right",
-        f"{lstm['direction_accuracy']:.1f}%",
+        common.format_metric("direction_accuracy", lstm["direction_accuracy"]),
         delta=None if up_share is None else f"up days: {up_share:.1%}",
         delta_color="off",
         help=direction_help,
@@ -461,16 +534,17 @@ def show_result(result: Any) -> None:
         metrics_table(result),
         hide_index=True,
         column_config={
-            "LSTM": st.column_config.NumberColumn(format="%.2f"),
-            "Tomorrow = today": st.column_config.NumberColumn(format="%.2f"),
+            "Tomorrow = today": st.column_config.TextColumn(help=common.NO_DIRECTION_HELP),
         },
     )
+    up_days = "" if up_share is None else f"; the price rose on {up_share:.1%} of them"
     st.caption(
         "Held-out test period. RMSE and MAE are typical errors in dollars; MAPE in percent of "
         "the price. MASE divides the error by the average day-to-day change of the training "
         "period, so on a test year more volatile than training even repeating yesterday's "
-        f"price scores well above 1 (here {baseline['mase']:.2f}). 'Tomorrow = today' predicts "
-        "no move, so its direction score only counts days the price did not move."
+        f"price scores well above 1 (here {baseline['mase']:.2f}). Direction right: the share "
+        f"of test days whose move up or down the model got right{up_days}. 'Tomorrow = today' "
+        "never predicts a move, so it has no direction score (a dash)."
     )
     if result.validation is not None:
         validation = result.validation
@@ -546,6 +620,6 @@ if active_job is not None and not active_job.finished:
 
 current = common.current_result()
 if current is not None:
-    show_result(current)
+    show_result(current, previous=active_job is not None and not active_job.finished)
 elif active_job is None or active_job.finished:
     st.caption("No model trained yet in this session: choose settings above and press Train.")

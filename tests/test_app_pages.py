@@ -91,6 +91,8 @@ def test_market_page_does_not_import_tensorflow() -> None:
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({APP!r}, default_timeout=60).run()\n"
         "assert not at.exception, at.exception\n"
+        # A second run: the background warm-up must not start outside a real server.
+        "at.run()\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )
     output = subprocess.run(
@@ -235,6 +237,14 @@ def test_stop_keeps_the_model_trained_so_far() -> None:
     expected = f"Training was stopped after {result.epochs_completed} full epoch(s) of 100"
     assert any(expected in warning.value for warning in at.warning)
     assert [trace["name"] for trace in figure(at, 0)["data"]][2] == "LSTM prediction"
+    # Wherever the run is named, it says how far it got: never "100 epochs" after a few.
+    stopped = f"{result.epochs_completed} of 100 epochs (stopped)"
+    assert any(stopped in heading.value for heading in at.subheader if "Result:" in heading.value)
+    at.switch_page("pages/inside.py").run()
+    assert any(stopped in heading.value for heading in at.subheader)
+    at.switch_page("pages/compare.py").run()
+    newest = at.dataframe[0].value.iloc[0]
+    assert newest["epochs"] == f"{result.epochs_completed} of 100 (stopped)"
 
 
 def test_training_status_shows_in_the_sidebar_except_on_the_page_showing_it() -> None:

@@ -25,16 +25,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield running.url
 
 
+def open_page(browser, url: str, timeout_ms: int = 60_000):
+    """A fresh browser context (a new person) at 1400 x 2400, on `url`; close its context."""
+    context = browser.new_context(viewport={"width": 1400, "height": 2400})
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    page.goto(url)
+    return page
+
+
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def test_a_person_trains_the_quick_demo_in_a_real_browser(server: str, browser) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 2400})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(server)
+    page = open_page(browser, server)
     page.get_by_role("heading", name="Market").wait_for()
     # Four facet titles drawn by plotly in the page.
     for title in ("Apple (AAPL)", "Alphabet (Google) (GOOG)", "Microsoft (MSFT)", "Amazon (AMZN)"):
@@ -73,17 +79,14 @@ def test_a_person_trains_the_quick_demo_in_a_real_browser(server: str, browser) 
     page.get_by_text("Result:").first.wait_for()
     page.get_by_text("LSTM prediction").first.wait_for()
     shot(page, "04_back_to_result")
-    context.close()
+    page.context.close()
 
 
 def test_uploading_files_in_a_real_browser(server: str, browser, tmp_path) -> None:
     """A bad CSV gets one sentence and loses nothing; a Yahoo export then replaces the data."""
     import pandas as pd
 
-    context = browser.new_context(viewport={"width": 1400, "height": 2400})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(server)
+    page = open_page(browser, server)
     page.get_by_role("heading", name="Market").wait_for()
     bad = tmp_path / "notes.csv"
     bad.write_text("name,comment\nalice,hello\nbob,world\n")
@@ -100,4 +103,34 @@ def test_uploading_files_in_a_real_browser(server: str, browser, tmp_path) -> No
     page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(good))
     page.get_by_text("Your file MSFT.csv").first.wait_for()
     shot(page, "06_good_upload")
-    context.close()
+    page.context.close()
+
+
+def test_a_sweep_shows_its_progress_under_the_button_in_a_real_browser(
+    server: str, browser
+) -> None:
+    """Issue 15: the group's bar appears at once right below 'Run the sweep', then the heatmap."""
+    page = open_page(browser, f"{server}/compare", timeout_ms=120_000)
+    page.get_by_role("heading", name="Compare runs").wait_for()
+    page.get_by_role("heading", name="Sweep lag and batch size").wait_for()
+    shot(page, "07_compare_idle")
+
+    button = page.get_by_role("button", name="Run the sweep")
+    button.click()
+    bar = page.locator("[data-testid=stMain] [data-testid=stProgress]").first
+    bar.wait_for(timeout=10_000)
+    assert "of 4" in bar.inner_text()
+    button_box, bar_box = button.bounding_box(), bar.bounding_box()
+    # Right where the person clicked: below the button, within a screen's height of it.
+    assert 0 < bar_box["y"] - button_box["y"] < 600, (button_box, bar_box)
+    page.get_by_role("button", name="Stop").first.wait_for()
+    shot(page, "08_compare_sweep_running")
+
+    heading = page.get_by_text("Sweep: test error relative to the baseline")
+    heading.wait_for()
+    page.locator("[data-testid=stMain] .js-plotly-plot").last.wait_for()
+    shot(page, "09_compare_sweep_result")
+    # The main area scrolls inside the page: bring the heatmap into the picture.
+    heading.scroll_into_view_if_needed()
+    shot(page, "10_compare_sweep_heatmap")
+    page.context.close()

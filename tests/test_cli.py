@@ -65,6 +65,10 @@ def test_train_writes_the_documented_json(tmp_path, capsys) -> None:
         assert metrics["mae"] == pytest.approx(np.mean(np.abs(errors)), rel=1e-6)
         assert metrics["mape"] == pytest.approx(100 * np.mean(np.abs(errors) / actual), rel=1e-6)
     assert "persistence" in stdout and f"{result['metrics']['lstm']['rmse']:.4f}" in stdout
+    # Persistence never predicts a move: null in the JSON and a dash in the printed table.
+    assert result["metrics"]["persistence"]["direction_accuracy"] is None
+    direction_row = next(line for line in stdout.splitlines() if line.startswith("Direction"))
+    assert direction_row.endswith(" -")
 
 
 def test_bad_input_exits_2_with_one_error_line_and_no_traceback(tmp_path) -> None:

@@ -112,10 +112,11 @@ def test_compare_page_repeats_seeds_and_reports_the_spread(tmp_path, monkeypatch
     assert [run.config.seed for run in runs] == [42, 7]
     rmse = np.array([run.metrics["lstm"]["rmse"] for run in runs])
     spread = next(frame.value for frame in at.dataframe if "mean" in frame.value.columns)
-    row = spread[(spread["forecast"] == "LSTM") & (spread["metric"] == "rmse")].iloc[0]
-    assert row["mean"] == pytest.approx(rmse.mean())
+    row = spread[(spread["forecast"] == "LSTM") & (spread["metric"] == "RMSE ($)")].iloc[0]
+    # Dollars to the cent, as on the Train page's cards.
+    assert row["mean"] == f"${rmse.mean():,.2f}"
     # Sample standard deviation of two values by hand: |a - b| / sqrt(2).
-    assert row["std"] == pytest.approx(abs(rmse[0] - rmse[1]) / np.sqrt(2))
+    assert row["std"] == f"${abs(rmse[0] - rmse[1]) / np.sqrt(2):,.2f}"
     assert len(RunStore().table()) == 2
 
 

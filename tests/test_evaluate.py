@@ -37,7 +37,8 @@ def test_metrics_of_persistence_equal_numpy_on_a_random_walk() -> None:
     metrics = forecast_metrics(actual, last_known, last_known, scale_std=3.0, naive_mae=1.0)
     assert metrics["rmse"] == pytest.approx(np.sqrt(np.mean(np.diff(prices) ** 2)))
     assert metrics["mae"] == pytest.approx(np.mean(np.abs(np.diff(prices))))
-    assert metrics["direction_accuracy"] == 0.0
+    # Repeating yesterday never predicts a move: no direction score, rather than a false 0.
+    assert metrics["direction_accuracy"] is None
 
 
 def test_naive_mae_is_the_mean_absolute_daily_change() -> None:

@@ -1,11 +1,13 @@
 """The background job: several configs in order, stop on request or when its tab is gone."""
 
 import logging
+import threading
 import time
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from lstm_core.config import TrainConfig
 from lstm_core.errors import NotEnoughDataError
@@ -124,3 +126,53 @@ def test_fingerprint_changes_with_the_data() -> None:
     changed.iloc[-1] += 1
     assert series_fingerprint(SERIES) == series_fingerprint(SERIES.copy())
     assert series_fingerprint(changed) != series_fingerprint(SERIES)
+
+
+def test_a_group_reports_the_whole_groups_progress_and_time_left() -> None:
+    """'Run 2 of 3' with the group's share done and its time left, not one run's."""
+    released = [threading.Event() for _ in range(3)]
+    reported = [threading.Event() for _ in range(3)]
+
+    def half_done_then_waits(config, series, progress, should_stop):
+        progress(SimpleNamespace(fraction=0.5, seconds_left=10.0))
+        reported[config.seed].set()
+        released[config.seed].wait(30)
+        return finished(config, stopped=False)
+
+    configs = [CONFIG.with_changes(seed=seed) for seed in (0, 1, 2)]
+    job = TrainingJob(configs, SERIES, runner=half_done_then_waits).start()
+    try:
+        assert reported[0].wait(30)
+        assert job.group_fraction == pytest.approx(0.5 / 3)
+        # Before any run has finished, each later run is guessed to last as long as this
+        # one: what it has taken so far plus its 10 s left.
+        assert job.group_seconds_left >= 10.0 + 2 * 10.0
+        released[0].set()
+        assert reported[1].wait(30)
+        assert job.run_index == 1
+        assert job.group_fraction == pytest.approx(1.5 / 3)
+        # 10 s left in run 2, and run 3 as long as run 1 took.
+        assert job.group_seconds_left == pytest.approx(10.0 + job.run_seconds[0])
+    finally:
+        for event in released:
+            event.set()
+    assert job.wait(60) and job.group_fraction == 1.0
+
+
+def test_only_a_job_queued_behind_another_is_waiting() -> None:
+    """The first training of a server is starting up, not waiting for someone else's."""
+    gate = threading.Event()
+
+    def held(config, series, progress, should_stop):
+        gate.wait(30)
+        return finished(config, stopped=False)
+
+    first = TrainingJob(CONFIG, SERIES, runner=held).start()
+    second = TrainingJob(CONFIG, SERIES, runner=held).start()
+    try:
+        assert not first.waiting_for_another
+        assert second.waiting_for_another
+    finally:
+        gate.set()
+    assert first.wait(60) and second.wait(60)
+    assert not second.waiting_for_another

@@ -97,8 +97,8 @@ def test_run_training_scores_model_and_baseline_in_dollars(synthetic_series) -> 
     assert result.actual.tolist() == synthetic_series.to_numpy()[-58:].tolist()
     persistence = synthetic_series.to_numpy()[-59:-1]
     assert np.array_equal(result.persistence, persistence)
-    # Repeating yesterday never predicts a move, so it never gets a direction right here.
-    assert result.metrics["persistence"]["direction_accuracy"] == 0.0
+    # Repeating yesterday never predicts a move, so it has no direction score (not a false 0).
+    assert result.metrics["persistence"]["direction_accuracy"] is None
     naive_rmse = float(np.sqrt(np.mean((persistence - result.actual) ** 2)))
     assert result.metrics["persistence"]["rmse"] == pytest.approx(naive_rmse)
     lstm_rmse = float(np.sqrt(np.mean((result.predicted - result.actual) ** 2)))

@@ -248,7 +248,7 @@ def fake_run(rmse: float, baseline: float = 5.0, seed: int = 0) -> SimpleNamespa
         config=TINY.with_changes(seed=seed),
         metrics={
             "lstm": {**metrics, "rmse": rmse, "direction_accuracy": 50.0},
-            "persistence": {**metrics, "rmse": baseline, "direction_accuracy": 0.0},
+            "persistence": {**metrics, "rmse": baseline, "direction_accuracy": None},
         },
     )
 
@@ -264,6 +264,10 @@ def test_spread_matches_a_hand_computation() -> None:
     assert baseline["std"].iloc[0] == 0.0
     single = spread_table([fake_run(4.0)])
     assert math.isnan(single["std"].iloc[0])
+    # Persistence has no direction score: its row carries no number, not a mean of zeros.
+    direction = table[(table["forecast"] == "Tomorrow = today")]
+    direction = direction[direction["metric"] == "direction_accuracy"].iloc[0]
+    assert all(math.isnan(direction[column]) for column in ("mean", "std", "min", "max"))
 
 
 def test_difference_verdict_separates_signal_from_seed_noise() -> None:
