@@ -360,10 +360,11 @@ def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
     return figure
 
 
-def ratio_heatmap(frame: pd.DataFrame) -> go.Figure:
+def ratio_heatmap(frame: pd.DataFrame, period: str = "test") -> go.Figure:
     """Lag x batch size heatmap of LSTM RMSE / baseline RMSE, the ratio written in each cell.
 
-    The axes are categories (only the values tried, each labelled). Colour follows the
+    `period` names the period the ratios come from ("test" or "validation"). The axes are
+    categories (only the values tried, each labelled). Colour follows the
     ratio's logarithm centred on 1, so 0.5 and 2 are equally far from the white of "as good as
     the baseline": green below 1, red above, and no negative ratios on the colour bar.
     """
@@ -390,7 +391,11 @@ def ratio_heatmap(frame: pd.DataFrame) -> go.Figure:
     figure.update_yaxes(type="category", title="lag (days)")
     figure.update_layout(
         height=360,
-        title={"text": "Test RMSE relative to 'tomorrow = today' (below 1 is better)", "x": 0},
+        title={
+            "text": f"{period.capitalize()} RMSE relative to 'tomorrow = today' "
+            "(below 1 is better)",
+            "x": 0,
+        },
         margin={"t": 40, "b": 10},
     )
     return figure

@@ -130,7 +130,7 @@ def show_last_group(kind: str) -> None:
                 "to tune honestly."
             )
         st.plotly_chart(
-            charts.ratio_heatmap(experiments.heatmap_frame(runs, period)), key="heatmap"
+            charts.ratio_heatmap(experiments.heatmap_frame(runs, period), period), key="heatmap"
         )
 
 

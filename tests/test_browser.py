@@ -1,5 +1,6 @@
 """A real browser: Debian's Chromium, driven by Playwright, against `streamlit run`."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def test_a_person_trains_the_quick_demo_in_a_real_browser(server: str, browser) 
     page.get_by_text("Result:").first.wait_for()
     assert len(seen) >= 2, f"the progress bar never moved: {seen}"
     assert [float(value) for value in seen] == sorted(float(value) for value in seen)
-    page.get_by_text("On this test period the LSTM's typical error is").wait_for()
+    page.get_by_text("On the held-out test period the LSTM's typical error is").wait_for()
     page.get_by_text("tomorrow = today (baseline)").first.wait_for()
     shot(page, "03_result")
 
@@ -126,7 +127,7 @@ def test_a_sweep_shows_its_progress_under_the_button_in_a_real_browser(
     page.get_by_role("button", name="Stop").first.wait_for()
     shot(page, "08_compare_sweep_running")
 
-    heading = page.get_by_text("Sweep: test error relative to the baseline")
+    heading = page.get_by_text(re.compile(r"^Sweep: .* error relative to the baseline$"))
     heading.wait_for()
     page.locator("[data-testid=stMain] .js-plotly-plot").last.wait_for()
     shot(page, "09_compare_sweep_result")

@@ -160,7 +160,8 @@ def test_the_train_page_reads_as_a_person_expects(tmp_path, monkeypatch) -> None
     )
     up_share = 100 * np.mean(result.actual > result.persistence)
     assert f"{up_share:.1f}%" in cards["LSTM direction right"].proto.help
-    assert "vs always 'up'" in cards["LSTM direction right"].delta
+    # The share of up days is the reference a direction score is read against.
+    assert cards["LSTM direction right"].delta == f"up days: {up_share:.1f}%"
 
     gate = threading.Event()
     at.session_state["training_job"] = held_job(TINY.with_changes(seed=9), gate)
