@@ -242,7 +242,30 @@ class LookAhead:
         }
 
 
-def look_ahead(model: PredictsWindows, prepared: PreparedData, horizon: int) -> LookAhead:
+def origins_of(prepared: PreparedData) -> tuple[np.ndarray, np.ndarray]:
+    """Every validation and test origin, then the last window (no target yet), as dollar
+    windows (n, lag), with the index of each one's last known price."""
+    dollar_windows, _ = make_windows(prepared.prices, prepared.lag)
+    first = prepared.train_count
+    windows = np.concatenate([dollar_windows[first:], prepared.prices[None, -prepared.lag :]])
+    last_indexes = np.arange(first, len(dollar_windows) + 1) + prepared.lag - 1
+    return windows, last_indexes
+
+
+def origin_forecasts(model: PredictsWindows, prepared: PreparedData, horizon: int) -> np.ndarray:
+    """The recursive forecasts from every origin of `origins_of`: shape (n, horizon).
+
+    A page computes these once for the longest horizon; `look_ahead` takes any first columns.
+    """
+    return recursive_forecast(model, prepared, origins_of(prepared)[0], horizon)
+
+
+def look_ahead(
+    model: PredictsWindows | None,
+    prepared: PreparedData,
+    horizon: int,
+    forecasts: np.ndarray | None = None,
+) -> LookAhead:
     """Forecast `horizon` business days past the last price, with measured bands.
 
     Bands (split conformal): for each step h, the conformal quantile (see
@@ -252,21 +275,22 @@ def look_ahead(model: PredictsWindows, prepared: PreparedData, horizon: int) -> 
     around the forecasts from every test origin, as the share of real prices inside them.
     Persistence's flat line gets a random walk's band from the training days' log changes.
     Without a validation period the line comes alone, with `bands_note` saying why.
+    `forecasts`, when given, are `origin_forecasts` for at least `horizon` steps.
     """
     horizon = check_horizon(horizon)
     prices = prepared.prices
     lag = prepared.lag
-    dollar_windows, _ = make_windows(prices, lag)
-    # Every validation and test origin, then the last window, which has no target yet.
-    first = prepared.train_count
-    origins = np.concatenate([dollar_windows[first:], prices[None, -lag:]], axis=0)
-    forecasts = recursive_forecast(model, prepared, origins, horizon)
-    last_indexes = np.arange(first, len(dollar_windows) + 1) + lag - 1
+    _, last_indexes = origins_of(prepared)
+    if forecasts is None:
+        forecasts = origin_forecasts(model, prepared, horizon)
+    if forecasts.ndim != 2 or len(forecasts) != len(last_indexes) or forecasts.shape[1] < horizon:
+        raise ValueError("forecasts must come from origin_forecasts with at least the horizon")
+    forecasts = forecasts[:, :horizon]
     in_logs = prepared.target == "change"
 
     last_price = prices[-1]
     persistence = np.full(horizon, last_price)
-    test_slice = slice(prepared.validation_count, len(origins) - 1)
+    test_slice = slice(prepared.validation_count, len(last_indexes) - 1)
     test_last = last_indexes[test_slice]
     flat = np.repeat(prices[test_last][:, None], horizon, axis=1)
     persistence_errors = horizon_errors(flat, prices, test_last, in_logs=True)

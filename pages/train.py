@@ -18,7 +18,7 @@ from lstm_core.evaluate import (
 )
 from lstm_core.jobs import run_key, series_fingerprint
 from lstm_core.preprocessing import check_fits
-from pages import common
+from pages import common, forecast_view
 
 common.ensure_navigation()
 
@@ -547,5 +547,6 @@ if active_job is not None and not active_job.finished:
 current = common.current_result()
 if current is not None:
     show_result(current)
+    forecast_view.show_look_ahead(current)
 elif active_job is None or active_job.finished:
     st.caption("No model trained yet in this session: choose settings above and press Train.")
