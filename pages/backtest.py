@@ -151,14 +151,14 @@ def show_backtest(result: BacktestResult) -> None:
     labels = [f"{fold.number}: from {fold.test_dates[0]:%Y-%m}" for fold in result.folds]
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(fold_ratio_chart(labels, result.ratios()), key="backtest_ratios")
+        st.plotly_chart(fold_ratio_chart(labels, result.ratios()), key="backtest_ratio_chart")
         st.caption(
             "Each bar is one block of days, forecast one day ahead by a model trained only on "
             "the days before it. Below the dashed line at 1 the LSTM beat repeating "
             "yesterday's price; the grey band is the mean plus or minus one standard deviation."
         )
     with right:
-        st.plotly_chart(horizon_error_chart(result.by_horizon), key="backtest_horizon")
+        st.plotly_chart(horizon_error_chart(result.by_horizon), key="backtest_horizon_chart")
         st.caption(
             "Typical error in dollars when forecasting 1, 2, … days ahead from each day of "
             "every block (each forecast day feeds the next), against keeping today's price."
@@ -172,7 +172,7 @@ def show_backtest(result: BacktestResult) -> None:
             stitched["persistence"],
             [fold.test_dates[0] for fold in result.folds],
         ),
-        key="backtest_stitched",
+        key="backtest_stitched_chart",
     )
     st.dataframe(
         fold_table(result),
