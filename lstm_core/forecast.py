@@ -22,6 +22,9 @@ MAX_HORIZON = 30
 DEFAULT_HORIZON = 10
 LEVELS = (0.8, 0.95)
 """The bands' nominal coverage."""
+VOLATILITY_DAYS = 20
+"""Adaptive bands scale with the root mean square of the last 20 daily log changes (a month)."""
+MIN_VOLATILITY = 1e-6
 COVERAGE_STEPS = (1, 5)
 """Besides the horizon itself, the steps whose coverage is reported."""
 
@@ -132,12 +135,17 @@ def future_dates(last_date: pd.Timestamp, horizon: int) -> pd.DatetimeIndex:
 
 
 def horizon_errors(
-    forecasts: np.ndarray, prices: np.ndarray, last_indexes: np.ndarray, in_logs: bool
+    forecasts: np.ndarray,
+    prices: np.ndarray,
+    last_indexes: np.ndarray,
+    in_logs: bool,
+    scales: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """For each step h, the errors real - forecast of the origins whose h-th day is known.
 
     `last_indexes[j]` is the index in `prices` of origin j's last known price; its h-step
-    target is prices[last_indexes[j] + h]. Errors are in log price when `in_logs`, else dollars.
+    target is prices[last_indexes[j] + h]. Errors are in log price when `in_logs`, else dollars;
+    with `scales`, each origin's error is divided by its scale.
     """
     errors = []
     for step in range(1, forecasts.shape[1] + 1):
@@ -145,8 +153,18 @@ def horizon_errors(
         known = targets < len(prices)
         real = prices[targets[known]]
         predicted = forecasts[known, step - 1]
-        errors.append(np.log(real / predicted) if in_logs else real - predicted)
+        error = np.log(real / predicted) if in_logs else real - predicted
+        errors.append(error if scales is None else error / scales[known])
     return errors
+
+
+def recent_volatility(dollar_windows: np.ndarray) -> np.ndarray:
+    """Each window's recent daily volatility: the root mean square of its last
+    VOLATILITY_DAYS daily log changes (fewer when the window is shorter), at least
+    MIN_VOLATILITY so that a flat window divides by no zero."""
+    recent = np.asarray(dollar_windows, dtype=np.float64)[:, -(VOLATILITY_DAYS + 1) :]
+    changes = np.diff(np.log(recent), axis=1)
+    return np.maximum(np.sqrt(np.mean(changes**2, axis=1)), MIN_VOLATILITY)
 
 
 def band(center: np.ndarray, half_width: np.ndarray, in_logs: bool) -> tuple[np.ndarray, ...]:
@@ -182,6 +200,8 @@ class LookAhead:
     `bands[level]` and `persistence_bands[level]` are (lower, upper) arrays; `coverage[level]`
     maps a step to the share of test origins whose real price fell inside that step's band.
     Bands and coverage are None without a validation period (`bands_note` says why).
+    `half_widths[level]` are the forecast's own band half-widths (log price for `change`,
+    dollars for `level`); `quantiles[level]` the conformal quantiles of the scores per step.
     """
 
     dates: pd.DatetimeIndex
@@ -192,6 +212,8 @@ class LookAhead:
     bands: dict[float, tuple[np.ndarray, np.ndarray]] | None = None
     coverage: dict[float, dict[int, float | None]] | None = None
     half_widths: dict[float, np.ndarray] | None = None
+    quantiles: dict[float, np.ndarray] | None = None
+    adaptive: bool = True
     calibration_counts: list[int] | None = None
     test_origins: int = 0
     bands_note: str | None = None
@@ -237,6 +259,7 @@ class LookAhead:
             "coverage": shares(self.coverage),
             "persistence_coverage": shares(self.persistence_coverage),
             "horizon": self.horizon,
+            "adaptive_bands": self.adaptive,
             "test_origins": self.test_origins,
             "bands_note": self.bands_note,
         }
@@ -265,14 +288,20 @@ def look_ahead(
     prepared: PreparedData,
     horizon: int,
     forecasts: np.ndarray | None = None,
+    adaptive: bool = True,
 ) -> LookAhead:
     """Forecast `horizon` business days past the last price, with measured bands.
 
     Bands (split conformal): for each step h, the conformal quantile (see
     `conformal_quantile`) of the absolute h-step errors of the same recursive forecasts made
     from every validation origin whose h-th day lies inside the validation period; errors are
-    in log price for the `change` target, in dollars for `level`. Coverage: the same bands
-    around the forecasts from every test origin, as the share of real prices inside them.
+    in log price for the `change` target, in dollars for `level`. With `adaptive` (the
+    default) each error is first divided by its origin's recent volatility
+    (`recent_volatility`, times the last price for dollars), and a band is the quantile times
+    the forecast origin's own volatility: locally weighted split conformal, whose bands widen
+    when the price has lately moved a lot. Without it, a step's band has one fixed width.
+    Coverage: the same bands around the forecasts from every test origin, as the share of
+    real prices inside them.
     Persistence's flat line gets a random walk's band from the training days' log changes.
     Without a validation period the line comes alone, with `bands_note` saying why.
     `forecasts`, when given, are `origin_forecasts` for at least `horizon` steps.
@@ -280,7 +309,7 @@ def look_ahead(
     horizon = check_horizon(horizon)
     prices = prepared.prices
     lag = prepared.lag
-    _, last_indexes = origins_of(prepared)
+    windows, last_indexes = origins_of(prepared)
     if forecasts is None:
         forecasts = origin_forecasts(model, prepared, horizon)
     if forecasts.ndim != 2 or len(forecasts) != len(last_indexes) or forecasts.shape[1] < horizon:
@@ -317,6 +346,11 @@ def look_ahead(
         result.bands_note = str(error)
         return result
 
+    scales = np.ones(len(last_indexes))
+    if adaptive:
+        scales = recent_volatility(windows)
+        if not in_logs:
+            scales = scales * prices[last_indexes]
     validation_slice = slice(0, prepared.validation_count)
     # Calibration stays inside the validation period: its h-step targets end there too.
     validation_end = prepared.test_start + lag - 1
@@ -325,15 +359,20 @@ def look_ahead(
         prices[: validation_end + 1],
         last_indexes[validation_slice],
         in_logs,
+        scales[validation_slice],
     )
-    test_errors = horizon_errors(forecasts[test_slice], prices, test_last, in_logs)
-    result.bands, result.coverage, result.half_widths = {}, {}, {}
+    test_errors = horizon_errors(
+        forecasts[test_slice], prices, test_last, in_logs, scales[test_slice]
+    )
+    result.adaptive = adaptive
+    result.bands, result.coverage, result.half_widths, result.quantiles = {}, {}, {}, {}
     for level in LEVELS:
-        widths = np.array([conformal_quantile(np.abs(errors), level) for errors in calibration])
-        result.half_widths[level] = widths
-        result.bands[level] = band(result.price, widths, in_logs)
+        quantiles = np.array([conformal_quantile(np.abs(errors), level) for errors in calibration])
+        result.quantiles[level] = quantiles
+        result.half_widths[level] = quantiles * scales[-1]
+        result.bands[level] = band(result.price, result.half_widths[level], in_logs)
         result.coverage[level] = {
-            step: coverage_share(test_errors[step - 1], widths[step - 1])
+            step: coverage_share(test_errors[step - 1], quantiles[step - 1])
             for step in coverage_steps(horizon)
         }
     result.calibration_counts = [len(errors) for errors in calibration]

@@ -85,8 +85,11 @@ def show_look_ahead(result: Any) -> None:
         st.caption(
             "A band shows how far off this model's forecasts were on the validation days: "
             "the 80% band is wide enough to have held the real price on 80% of them, at each "
-            "number of days ahead. The dotted lines are the same for a random walk around "
-            "today's price. Dates are business days after the last price: holidays are not known."
+            "number of days ahead. It is measured relative to how much the price had moved in "
+            "the month before each forecast, so it widens when the market is restless. The "
+            "dotted lines are a random walk's bands around today's price, as wide as the "
+            "training days' moves. Dates are business days after the last price: holidays are "
+            "not known."
         )
         for level in LEVELS:
             st.markdown(coverage_sentence(ahead, level))

@@ -19,12 +19,14 @@ from lstm_core.backtest import fold_boundaries, fold_config, plan_folds, run_bac
 from lstm_core.config import TrainConfig
 from lstm_core.errors import NotEnoughDataError
 from lstm_core.forecast import (
+    MIN_VOLATILITY,
     BandsNeedValidationError,
     check_forecast_fits,
     conformal_quantile,
     future_dates,
     look_ahead,
     minimum_calibration,
+    recent_volatility,
     recursive_forecast,
 )
 from lstm_core.model import build_model
@@ -96,8 +98,9 @@ def random_walk(count: int, seed: int) -> pd.Series:
     return pd.Series(prices, index=pd.bdate_range("2021-03-01", periods=count), name="RW")
 
 
+@pytest.mark.parametrize("adaptive", [True, False])
 @pytest.mark.parametrize("target", ["change", "level"])
-def test_bands_and_coverage_counted_by_hand_on_a_small_series(target) -> None:
+def test_bands_and_coverage_counted_by_hand_on_a_small_series(target, adaptive) -> None:
     series = random_walk(90, seed=5)
     lag, horizon = 5, 3
     prepared = prepare(series, lag, 0.6, target=target, validation_fraction=0.3)
@@ -117,29 +120,43 @@ def test_bands_and_coverage_counted_by_hand_on_a_small_series(target) -> None:
             window = np.append(window[1:], price)
         return out
 
-    def error(real: float, predicted: float) -> float:
-        return math.log(real / predicted) if target == "change" else real - predicted
+    def scale(last: int) -> float:
+        """1, or the origin's recent volatility: RMS of its window's daily log changes."""
+        if not adaptive:
+            return 1.0
+        changes = [
+            math.log(prices[day] / prices[day - 1]) for day in range(last - lag + 2, last + 1)
+        ]
+        volatility = math.sqrt(sum(change**2 for change in changes) / len(changes))
+        return volatility if target == "change" else volatility * prices[last]
 
-    ahead = look_ahead(model, prepared, horizon)
+    def score(last: int, step: int) -> float:
+        real, predicted = prices[last + step], path(last)[step - 1]
+        error = math.log(real / predicted) if target == "change" else real - predicted
+        return abs(error) / scale(last)
+
+    ahead = look_ahead(model, prepared, horizon, adaptive=adaptive)
     validation_last_price = train + validation + lag - 1
     for step in range(1, horizon + 1):
         scores = []
         for window in range(train, train + validation):
             last = window + lag - 1
             if last + step <= validation_last_price:
-                scores.append(abs(error(prices[last + step], path(last)[step - 1])))
+                scores.append(score(last, step))
         assert len(scores) == validation - step + 1
         for level in (0.8, 0.95):
-            ordered = sorted(scores)
-            width = ordered[math.ceil((len(scores) + 1) * level) - 1]
-            assert ahead.half_widths[level][step - 1] == pytest.approx(width)
+            quantile = sorted(scores)[math.ceil((len(scores) + 1) * level) - 1]
+            assert ahead.quantiles[level][step - 1] == pytest.approx(quantile)
+            assert ahead.half_widths[level][step - 1] == pytest.approx(
+                quantile * scale(len(prices) - 1)
+            )
             if step in ahead.coverage[level]:
                 inside = total = 0
                 for window in range(train + validation, len(prices) - lag):
                     last = window + lag - 1
                     if last + step < len(prices):
                         total += 1
-                        inside += abs(error(prices[last + step], path(last)[step - 1])) <= width
+                        inside += score(last, step) <= quantile
                 assert ahead.coverage[level][step] == pytest.approx(inside / total)
     final = path(len(prices) - 1)
     np.testing.assert_allclose(ahead.price, final)
@@ -301,3 +318,12 @@ def test_backtest_scores_folds_by_hand_and_a_stop_keeps_finished_folds(
     assert stopped.stopped and len(stopped.folds) == 1
     np.testing.assert_allclose(stopped.folds[0].predicted, result.folds[0].predicted)
     assert stopped.ratio_summary()["sd"] is None
+
+
+def test_recent_volatility_reads_only_the_last_twenty_daily_changes() -> None:
+    calm = 100 * np.exp(0.01 * np.arange(21))  # 20 changes of exactly 1%
+    wild = 50 * np.exp(np.random.default_rng(1).normal(0, 0.2, size=39))
+    window = np.concatenate([wild * calm[0] / wild[-1] * 0.9, calm])
+    assert len(window) == 60
+    np.testing.assert_allclose(recent_volatility(window[None, :]), [0.01])
+    assert recent_volatility(np.full((1, 30), 7.0))[0] == MIN_VOLATILITY
