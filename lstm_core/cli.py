@@ -82,15 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_horizon_option(parser: argparse.ArgumentParser) -> None:
+    """`--horizon H`: how many trading days ahead to forecast."""
+    parser.add_argument(
+        "--horizon", type=int, default=DEFAULT_HORIZON, help="trading days ahead (1-30)"
+    )
+
+
 def add_forecast_command(commands: argparse._SubParsersAction) -> None:
     """`forecast`: train, then forecast past the last date with measured bands."""
     forecast = commands.add_parser(
         "forecast", help="train, then forecast the next trading days with calibrated bands"
     )
     add_train_options(forecast)
-    forecast.add_argument(
-        "--horizon", type=int, default=DEFAULT_HORIZON, help="trading days ahead (1-30)"
-    )
+    add_horizon_option(forecast)
 
 
 def add_backtest_command(commands: argparse._SubParsersAction) -> None:
@@ -102,9 +107,7 @@ def add_backtest_command(commands: argparse._SubParsersAction) -> None:
     backtest.add_argument(
         "--folds", type=int, default=DEFAULT_FOLDS, help="folds over the last 40%% (2-10)"
     )
-    backtest.add_argument(
-        "--horizon", type=int, default=DEFAULT_HORIZON, help="trading days ahead (1-30)"
-    )
+    add_horizon_option(backtest)
 
 
 def format_table(result_metrics: dict[str, dict[str, float]]) -> str:

@@ -35,7 +35,7 @@ from lstm_core.preprocessing import prepare
 TINY = TrainConfig(
     ticker="SYN",
     lag=10,
-    batch_size=64,
+    batch_size=128,
     epochs=1,
     units=(8,),
     dense_units=0,
@@ -265,7 +265,7 @@ def test_backtest_scores_folds_by_hand_and_a_stop_keeps_finished_folds(
     from lstm_core import pipeline
 
     # From batch 100 on every fold reuses one compiled model (see lstm_core.train.fit_options).
-    config = TINY.with_changes(batch_size=128)
+    config = TINY
     seen = []
     real_run = pipeline.run_training
 

@@ -11,38 +11,20 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lstm_core import cli, data
-from lstm_core.config import TrainConfig
+from lstm_core import data
 from lstm_core.forecast import look_ahead
 from lstm_core.pipeline import run_training
 from tests.plotly_json import values
+from tests.test_cli import run_cli
+from tests.test_look_ahead import TINY as CORE_TINY
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-TINY = TrainConfig(
-    ticker="MSFT",
-    lag=10,
-    batch_size=128,
-    epochs=1,
-    units=(8,),
-    dense_units=0,
-    target="change",
-    validation_fraction=0.1,
-)
+TINY = CORE_TINY.with_changes(ticker="MSFT")
 TINY_OPTIONS = [
     *("--lag 10 --batch-size 128 --epochs 1 --units 8 --dense-units 0".split()),
     *("--target change --validation-fraction 0.1".split()),
 ]
-
-
-def run_cli(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """`python -m lstm_core ...` in this process: (status, stdout, stderr)."""
-    try:
-        status = cli.main(arguments)
-    except SystemExit as exited:
-        status = exited.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_forecast_cli_writes_forecast_bands_and_coverage(tmp_path, capsys) -> None:
