@@ -102,10 +102,11 @@ def fan_chart(dates: pd.DatetimeIndex, prices: np.ndarray, ahead: LookAhead) -> 
             line={"color": COLORS["lstm"], "width": 2},
         )
     )
+    with_bands = ", with measured bands" if ahead.bands is not None else ""
     figure.update_yaxes(tickprefix="$")
     figure.update_layout(
         height=440,
-        title={"text": f"The next {ahead.horizon} trading days, with measured bands", "x": 0},
+        title={"text": f"The next {ahead.horizon} trading days{with_bands}", "x": 0},
         hovermode="x unified",
         legend={"orientation": "h", "y": -0.15},
         margin={"t": 40, "b": 10},
@@ -134,7 +135,12 @@ def fold_ratio_chart(labels: Sequence[str], ratios: Sequence[float]) -> go.Figur
         if len(ratios) > 1:
             spread = float(ratios.std(ddof=1))
             figure.add_hrect(
-                y0=mean - spread, y1=mean + spread, fillcolor="#9ca3af", opacity=0.2, line_width=0
+                y0=mean - spread,
+                y1=mean + spread,
+                fillcolor="#9ca3af",
+                opacity=0.2,
+                line_width=0,
+                layer="below",
             )
         figure.add_hline(
             y=mean, line={"color": COLORS["actual"]}, annotation_text=f"mean {mean:.3f}"

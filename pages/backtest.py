@@ -28,8 +28,8 @@ common.ensure_navigation()
 
 BACKTEST_JOB_KEY = "backtest_job"
 BACKTEST_RESULT_KEY = "backtest_result"
+# Where the Train & Predict page keeps its last settings (a bare string here would be drawn).
 TRAIN_SETTINGS_KEY = "train_settings"
-"""Where the Train & Predict page keeps its last settings."""
 OWN_SETTINGS = "Your last settings on Train & Predict"
 
 

@@ -47,5 +47,7 @@ def test_a_person_backtests_the_quick_demo_and_looks_ahead(server: str, browser)
     page.get_by_text("The next 10 trading days").first.wait_for()
     # The quick demo keeps no validation period: the line comes alone, and the page says why.
     page.get_by_text("The line comes without bands.").wait_for()
+    # The page scrolls inside its main block, so a full-page shot would stop at the viewport.
+    page.set_viewport_size({"width": 1400, "height": 4200})
     shot(page, "08_look_ahead")
     context.close()

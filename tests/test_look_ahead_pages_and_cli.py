@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -165,6 +166,13 @@ def test_look_ahead_without_validation_shows_the_line_and_says_why() -> None:
     names = {trace.get("name") for trace in chart(at, "The next 10")["data"]}
     assert "LSTM forecast" in names and "LSTM 80% band" not in names
     assert any("bands are measured on a validation period" in box.value for box in at.info)
+
+    # A run loaded from the store has no model: the section says so instead of forecasting.
+    at.session_state["results"] = {"plain": dataclasses.replace(result, model=None)}
+    at.run()
+    assert not at.exception
+    assert any("loaded without its trained model" in box.value for box in at.info)
+    assert not [element for element in at.get("plotly_chart") if "The next" in element.proto.spec]
 
 
 def test_backtest_page_runs_folds_in_the_background_and_charts_them() -> None:
