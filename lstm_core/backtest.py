@@ -182,6 +182,11 @@ class FoldResult:
         return {
             "fold": self.number,
             "origin": self.origin_date.strftime("%Y-%m-%d"),
+            "windows": {
+                "origin": self.plan.origin,
+                "end": self.plan.end,
+                "validation": self.plan.validation_count,
+            },
             "n_train": self.n_train,
             "n_validation": self.n_validation,
             "test_dates": [date.strftime("%Y-%m-%d") for date in self.test_dates],
@@ -249,6 +254,28 @@ class BacktestResult:
             "persistence": np.concatenate([fold.persistence for fold in self.folds]),
         }
 
+    @classmethod
+    def from_json(cls, content: dict[str, Any]) -> BacktestResult:
+        """Inverse of `to_json` (the run store keeps backtests this way), without the paths."""
+        one_day = {
+            name: np.asarray(content["one_day"][name], dtype=np.float64)
+            for name in ("actual", "lstm", "persistence")
+        }
+        folds, start = [], 0
+        for entry in content["folds"]:
+            folds.append(_fold_from_json(entry, one_day, start, content["horizon"]))
+            start += len(entry["test_dates"])
+        return cls(
+            config=TrainConfig.from_dict(content["config"]),
+            folds_planned=content["folds_planned"],
+            horizon=content["horizon"],
+            folds=folds,
+            by_horizon=content["by_horizon"],
+            seconds=content["seconds"],
+            stopped=content["stopped"],
+            finished_at=content["finished_at"],
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The JSON the CLI writes: folds, by_horizon, seconds, and the stitched forecasts."""
         stitched = self.one_day()
@@ -271,6 +298,32 @@ class BacktestResult:
             "stopped": self.stopped,
             "finished_at": self.finished_at,
         }
+
+
+def _fold_from_json(
+    entry: dict[str, Any], one_day: dict[str, np.ndarray], start: int, horizon: int
+) -> FoldResult:
+    """A fold of `BacktestResult.to_json` back, its arrays cut from the stitched ones."""
+    stop = start + len(entry["test_dates"])
+    windows = entry["windows"]
+    return FoldResult(
+        number=entry["fold"],
+        plan=FoldPlan(windows["origin"], windows["end"], windows["validation"]),
+        origin_date=pd.Timestamp(entry["origin"]),
+        n_train=entry["n_train"],
+        n_validation=entry["n_validation"],
+        test_dates=pd.DatetimeIndex(pd.to_datetime(entry["test_dates"])),
+        actual=one_day["actual"][start:stop],
+        predicted=one_day["lstm"][start:stop],
+        persistence=one_day["persistence"][start:stop],
+        metrics=entry["metrics"],
+        comparison=entry["comparison"],
+        # The 1..H-day paths are summed up in by_horizon and not kept.
+        forecasts=np.empty((0, horizon)),
+        fit_seconds=entry["fit_seconds"],
+        epochs_completed=entry["epochs_completed"],
+        best_epoch=entry["best_epoch"],
+    )
 
 
 def by_horizon_rmse(

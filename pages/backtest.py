@@ -17,7 +17,7 @@ from lstm_core.backtest import (
     run_backtest,
 )
 from lstm_core.config import PRESETS, TrainConfig
-from lstm_core.errors import LabError
+from lstm_core.errors import LabError, StoreError
 from lstm_core.evaluate import format_pvalue
 from lstm_core.forecast import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, check_horizon
 from lstm_core.forecast_charts import fold_ratio_chart, horizon_error_chart, stitched_chart
@@ -31,6 +31,8 @@ BACKTEST_RESULT_KEY = "backtest_result"
 # Where the Train & Predict page keeps its last settings (a bare string here would be drawn).
 TRAIN_SETTINGS_KEY = "train_settings"
 OWN_SETTINGS = "Your last settings on Train & Predict"
+# When the backtest shown was read from the run store: its finish time, else None.
+SAVED_KEY = "backtest_saved_at"
 
 
 def setting_choices() -> dict[str, TrainConfig]:
@@ -75,6 +77,32 @@ def collect_backtest() -> None:
     else:
         st.session_state[BACKTEST_RESULT_KEY] = done.result
         st.session_state.pop("backtest_error", None)
+        st.session_state.pop(SAVED_KEY, None)
+        if done.result.folds:
+            save_backtest(done.result)
+
+
+def save_backtest(result: BacktestResult) -> None:
+    """Keep a backtest in the run store; a failure to save is said in the sidebar."""
+    try:
+        common.run_store().save_backtest(result, owner=common.owner())
+    except (StoreError, OSError) as error:
+        st.session_state[common.STORE_MESSAGE_KEY] = f"This backtest could not be saved: {error}"
+
+
+def load_saved_backtest() -> None:
+    """On a session's first visit, show the newest saved backtest (it survives a restart)."""
+    if BACKTEST_RESULT_KEY in st.session_state or SAVED_KEY in st.session_state:
+        return
+    st.session_state[SAVED_KEY] = None
+    try:
+        saved = common.run_store().latest_backtest(owner=common.owner())
+    except (StoreError, OSError) as error:
+        st.session_state[common.STORE_MESSAGE_KEY] = f"Saved backtests could not be read: {error}"
+        return
+    if saved is not None:
+        st.session_state[BACKTEST_RESULT_KEY] = saved
+        st.session_state[SAVED_KEY] = saved.finished_at
 
 
 @st.fragment(run_every=0.5)
@@ -240,6 +268,7 @@ def main() -> None:
         "price."
     )
     collect_backtest()
+    load_saved_backtest()
     chosen = backtest_form()
     if chosen is not None:
         start_backtest(*chosen)
@@ -251,6 +280,8 @@ def main() -> None:
         live_backtest()
     result: Any = st.session_state.get(BACKTEST_RESULT_KEY)
     if result is not None:
+        if st.session_state.get(SAVED_KEY):
+            st.caption(f"Your last backtest, saved {st.session_state[SAVED_KEY]}.")
         show_backtest(result)
     elif running is None:
         st.caption("No backtest yet in this session: choose settings above and press Run.")

@@ -31,6 +31,7 @@ from lstm_core.forecast import (
 )
 from lstm_core.model import build_model
 from lstm_core.preprocessing import prepare
+from lstm_core.store import RunStore
 
 TINY = TrainConfig(
     ticker="SYN",
@@ -260,7 +261,7 @@ def test_too_little_history_for_the_folds_names_the_least_that_works() -> None:
 
 
 def test_backtest_scores_folds_by_hand_and_a_stop_keeps_finished_folds(
-    synthetic_series, monkeypatch
+    synthetic_series, monkeypatch, tmp_path
 ) -> None:
     from lstm_core import pipeline
 
@@ -302,6 +303,15 @@ def test_backtest_scores_folds_by_hand_and_a_stop_keeps_finished_folds(
     assert set(written["folds"][0]) >= {"origin", "n_train", "test_dates", "metrics", "comparison"}
     assert set(written["folds"][0]["metrics"]) == {"lstm", "persistence"}
     assert written["folds"][0]["origin"] == synthetic_series.index[lasts[0]].strftime("%Y-%m-%d")
+
+    store = RunStore(str(tmp_path / "runs.sqlite"))
+    store.save_backtest(result, owner="ann")
+    again = RunStore(str(tmp_path / "runs.sqlite")).latest_backtest(owner="ann")
+    np.testing.assert_array_equal(again.ratios(), result.ratios())
+    assert again.by_horizon == result.by_horizon and again.to_json() == result.to_json()
+    for name in ("actual", "lstm", "persistence"):
+        np.testing.assert_array_equal(again.one_day()[name], result.one_day()[name])
+    assert store.latest_backtest(owner="bob") is None
 
     def stop_in_fold_two() -> bool:
         return bool(reports) and reports[-1].fold == 2

@@ -196,6 +196,14 @@ def test_backtest_page_runs_folds_in_the_background_and_charts_them() -> None:
     assert at.dataframe[0].value["ratio"].tolist() == pytest.approx(list(result.ratios()))
     assert "It beat the baseline in" in at.info[0].value
 
+    # Saved in the run store: a new session (as after a restart) opens on the same backtest.
+    later = AppTest.from_file(APP, default_timeout=120)
+    later.switch_page("pages/backtest.py").run()
+    assert not later.exception
+    assert any("Your last backtest, saved" in caption.value for caption in later.caption)
+    bars = chart(later, "One-day error of each fold")
+    np.testing.assert_allclose(values(bars["data"][0]["y"]), result.ratios())
+
 
 def test_backtest_page_refuses_folds_the_history_cannot_hold() -> None:
     at = AppTest.from_file(APP, default_timeout=120)
