@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import subprocess
+import sys
+from pathlib import Path
 from statistics import NormalDist
 
 import keras
@@ -337,3 +340,16 @@ def test_recent_volatility_reads_only_the_last_twenty_daily_changes() -> None:
     assert len(window) == 60
     np.testing.assert_allclose(recent_volatility(window[None, :]), [0.01])
     assert recent_volatility(np.full((1, 30), 7.0))[0] == MIN_VOLATILITY
+
+
+def test_importing_the_forecast_backtest_and_cli_loads_no_tensorflow_or_streamlit() -> None:
+    code = (
+        "import sys, lstm_core.forecast, lstm_core.backtest, lstm_core.forecast_charts, "
+        "lstm_core.cli; print(sorted(m for m in ('streamlit', 'tensorflow', 'keras') "
+        "if m in sys.modules))"
+    )
+    project = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
