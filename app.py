@@ -18,6 +18,7 @@ navigation = st.navigation(
         st.Page("pages/market.py", title="Market", icon=":material/show_chart:", default=True),
         st.Page("pages/train.py", title="Train & Predict", icon=":material/model_training:"),
         st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
+        st.Page("pages/backtest.py", title="Backtest", icon=":material/timeline:"),
         st.Page("pages/inside.py", title="Inside the LSTM", icon=":material/biotech:"),
     ]
 )

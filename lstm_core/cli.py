@@ -1,4 +1,8 @@
-"""`python -m lstm_core train ...`: train on the snapshot or a CSV and print LSTM vs persistence."""
+"""`python -m lstm_core train|forecast|backtest ...`: train on the snapshot or a CSV.
+
+`train` prints LSTM against persistence; `forecast` looks past the last date with calibrated
+bands; `backtest` retrains before each of several origins and scores each block.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from lstm_core import data
+from lstm_core.backtest import DEFAULT_FOLDS, plan_folds, run_backtest
 from lstm_core.config import TARGETS, TrainConfig
 from lstm_core.errors import LabError
 from lstm_core.evaluate import METRIC_LABELS, METRIC_NAMES, format_pvalue, ratio_verdict
+from lstm_core.forecast import (
+    DEFAULT_HORIZON,
+    LEVELS,
+    check_forecast_fits,
+    check_horizon,
+    look_ahead,
+)
+from lstm_core.preprocessing import check_fits
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,44 +35,79 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line's options, defaults from the tutorial's model 1."""
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that trains shares, defaults from the tutorial's model 1."""
     defaults = TrainConfig()
-    parser = _Parser(prog="python -m lstm_core", description="LSTM Stock Lab command line")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    train = commands.add_parser("train", help="train one model and compare it with persistence")
-    train.add_argument("--ticker", default=defaults.ticker)
-    train.add_argument("--lag", type=int, default=defaults.lag)
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--epochs", type=int, default=defaults.epochs)
-    train.add_argument(
+    parser.add_argument("--ticker", default=defaults.ticker)
+    parser.add_argument("--lag", type=int, default=defaults.lag)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument(
         "--units", type=int, nargs="+", default=list(defaults.units), help="LSTM layer sizes"
     )
-    train.add_argument("--dense-units", type=int, default=defaults.dense_units)
-    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    train.add_argument("--train-fraction", type=float, default=defaults.train_fraction)
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument(
+    parser.add_argument("--dense-units", type=int, default=defaults.dense_units)
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--train-fraction", type=float, default=defaults.train_fraction)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
         "--target",
         choices=TARGETS,
         default=defaults.target,
         help="level: the tutorial's z-scored prices; change: the next day's log change",
     )
-    train.add_argument(
+    parser.add_argument(
         "--validation-fraction",
         type=float,
         default=defaults.validation_fraction,
         help="share of windows before the test period kept aside for tuning (0 = none)",
     )
-    train.add_argument(
+    parser.add_argument(
         "--patience",
         type=int,
         default=defaults.patience,
         help="early stopping: epochs without a better validation loss (0 = off)",
     )
-    train.add_argument("--csv", type=Path, help="your own price CSV instead of the snapshot")
-    train.add_argument("--json", type=Path, help="write the full result as JSON here")
+    parser.add_argument("--csv", type=Path, help="your own price CSV instead of the snapshot")
+    parser.add_argument("--json", type=Path, help="write the full result as JSON here")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's commands and options."""
+    parser = _Parser(prog="python -m lstm_core", description="LSTM Stock Lab command line")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    train = commands.add_parser("train", help="train one model and compare it with persistence")
+    add_train_options(train)
+    add_forecast_command(commands)
+    add_backtest_command(commands)
     return parser
+
+
+def add_horizon_option(parser: argparse.ArgumentParser) -> None:
+    """`--horizon H`: how many trading days ahead to forecast."""
+    parser.add_argument(
+        "--horizon", type=int, default=DEFAULT_HORIZON, help="trading days ahead (1-30)"
+    )
+
+
+def add_forecast_command(commands: argparse._SubParsersAction) -> None:
+    """`forecast`: train, then forecast past the last date with measured bands."""
+    forecast = commands.add_parser(
+        "forecast", help="train, then forecast the next trading days with calibrated bands"
+    )
+    add_train_options(forecast)
+    add_horizon_option(forecast)
+
+
+def add_backtest_command(commands: argparse._SubParsersAction) -> None:
+    """`backtest`: walk-forward folds over the last 40% of the history."""
+    backtest = commands.add_parser(
+        "backtest", help="walk-forward backtest: retrain before each of K origins"
+    )
+    add_train_options(backtest)
+    backtest.add_argument(
+        "--folds", type=int, default=DEFAULT_FOLDS, help="folds over the last 40%% (2-10)"
+    )
+    add_horizon_option(backtest)
 
 
 def format_value(value: float | None, width: int) -> str:
@@ -80,10 +129,9 @@ def format_table(result_metrics: dict[str, dict[str, float | None]]) -> str:
     return "\n".join(lines)
 
 
-def _train(arguments: argparse.Namespace) -> int:
-    from lstm_core import data
-
-    config = TrainConfig(
+def config_from_arguments(arguments: argparse.Namespace) -> TrainConfig:
+    """The training options as a validated config."""
+    return TrainConfig(
         ticker=arguments.ticker,
         lag=arguments.lag,
         batch_size=arguments.batch_size,
@@ -97,14 +145,29 @@ def _train(arguments: argparse.Namespace) -> int:
         validation_fraction=arguments.validation_fraction,
         patience=arguments.patience,
     )
-    if arguments.csv is not None:
-        try:
-            content = arguments.csv.read_bytes()
-        except OSError as error:
-            raise LabError(f"Cannot read {arguments.csv}: {error.strerror}.") from error
-        prices = data.read_price_csv(content, name=arguments.csv.name, default_ticker=config.ticker)
-    else:
-        prices = data.load_snapshot()
+
+
+def load_prices(arguments: argparse.Namespace, ticker: str) -> data.PriceData:
+    """The prices to train on: `--csv` when given, else the bundled snapshot."""
+    if arguments.csv is None:
+        return data.load_snapshot()
+    try:
+        content = arguments.csv.read_bytes()
+    except OSError as error:
+        raise LabError(f"Cannot read {arguments.csv}: {error.strerror}.") from error
+    return data.read_price_csv(content, name=arguments.csv.name, default_ticker=ticker)
+
+
+def write_json(path: Path | None, content: dict) -> None:
+    """Write `content` as indented JSON to `path`, when one was given."""
+    if path is not None:
+        path.write_text(json.dumps(content, indent=2))
+        print(f"wrote {path}")
+
+
+def _train(arguments: argparse.Namespace) -> int:
+    config = config_from_arguments(arguments)
+    prices = load_prices(arguments, config.ticker)
     series = prices.series(config.ticker)
 
     # TensorFlow is imported only now, after the cheap checks have passed.
@@ -126,17 +189,89 @@ def _train(arguments: argparse.Namespace) -> int:
     if note:
         print(note)
     print(f"trained in {result.seconds:.1f} s; final training loss {result.loss_history[-1]:.5f}")
-    if arguments.json is not None:
-        arguments.json.write_text(json.dumps(result.to_json(), indent=2))
-        print(f"wrote {arguments.json}")
+    write_json(arguments.json, result.to_json())
+    return 0
+
+
+def share_text(share: float | None) -> str:
+    """A coverage share as '77%', or a dash when nothing could be counted."""
+    return "-" if share is None else f"{share:.0%}"
+
+
+def _forecast(arguments: argparse.Namespace) -> int:
+    config = config_from_arguments(arguments)
+    series = load_prices(arguments, config.ticker).series(config.ticker)
+    horizon = check_horizon(arguments.horizon)
+    # Refused before training: bands need a validation period long enough for the horizon.
+    check_fits(
+        len(series),
+        config.lag,
+        config.train_fraction,
+        config.batch_size,
+        validation_fraction=config.validation_fraction,
+    )
+    check_forecast_fits(len(series), config.lag, config.validation_fraction, horizon)
+
+    from lstm_core.pipeline import run_training
+
+    result = run_training(config, series)
+    ahead = look_ahead(result.model, result.prepared, horizon)
+    print(f"{config.label()}: forecast {horizon} trading days after {series.index[-1]:%Y-%m-%d}")
+    print(ratio_verdict(result.comparison))
+    print(f"{'date':<12}{'LSTM':>10}{'80% band':>22}{'95% band':>22}")
+    for day in range(horizon):
+        bands = [ahead.bands[level] for level in LEVELS]
+        print(
+            f"{ahead.dates[day]:%Y-%m-%d}  {ahead.price[day]:>10.2f}"
+            + "".join(f"{lower[day]:>11.2f}-{upper[day]:<10.2f}" for lower, upper in bands)
+        )
+    for level in LEVELS:
+        held = ", ".join(
+            f"{share_text(share)} at {step} day(s)" for step, share in ahead.coverage[level].items()
+        )
+        print(f"test period ({ahead.test_origins} origins): the {level:.0%} band held {held}")
+    print("dates are business days; holidays are not known")
+    write_json(arguments.json, {**result.to_json(), **ahead.to_json()})
+    return 0
+
+
+def _backtest(arguments: argparse.Namespace) -> int:
+    config = config_from_arguments(arguments)
+    series = load_prices(arguments, config.ticker).series(config.ticker)
+    horizon = check_horizon(arguments.horizon)
+    plans = plan_folds(config, len(series), arguments.folds)
+    print(f"{config.label()}: walk-forward backtest, {len(plans)} folds, {horizon} days ahead")
+    outcome = run_backtest(config, series, folds=len(plans), horizon=horizon)
+    print(
+        f"{'fold':<6}{'origin':<12}{'train':>7}{'days':>6}{'LSTM RMSE':>11}"
+        f"{'persist.':>10}{'ratio':>8}"
+    )
+    for fold in outcome.folds:
+        print(
+            f"{fold.number:<6}{fold.origin_date:%Y-%m-%d}  {fold.n_train:>5}{len(fold.actual):>6}"
+            f"{fold.metrics['lstm']['rmse']:>11.2f}{fold.metrics['persistence']['rmse']:>10.2f}"
+            f"{fold.ratio:>8.3f}"
+        )
+    summary = outcome.ratio_summary()
+    print(f"one-day RMSE ratio to persistence: mean {summary['mean']:.3f}, sd {summary['sd']:.3f}")
+    steps = ", ".join(
+        f"{step}: {lstm:.2f}/{naive:.2f}"
+        for step, (lstm, naive) in enumerate(
+            zip(outcome.by_horizon["lstm"], outcome.by_horizon["persistence"], strict=True), 1
+        )
+    )
+    print(f"RMSE by days ahead, LSTM/persistence ($): {steps}")
+    print(f"{outcome.seconds:.1f} s in all, {outcome.fit_seconds:.1f} s of it fitting")
+    write_json(arguments.json, outcome.to_json())
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 with one `error:` line for bad input)."""
     arguments = build_parser().parse_args(argv)
+    commands = {"train": _train, "forecast": _forecast, "backtest": _backtest}
     try:
-        return _train(arguments)
+        return commands[arguments.command](arguments)
     except (LabError, ValueError) as error:
         sys.stderr.write(f"error: {error}\n")
         return 2

@@ -73,6 +73,17 @@ RUNS = Table(
     # AUTOINCREMENT, as before: a deleted run's id is never given to a new run.
     sqlite_autoincrement=True,
 )
+BACKTESTS = Table(
+    "backtests",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("owner", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("ticker", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+"""Walk-forward backtests (lstm_core.backtest), each kept whole as its JSON."""
 TABLE_COLUMNS = [
     "id", "when", "ticker", "lag", "batch", "epochs", "units", "learning rate", "train share",
     "seed", "target", "validation share", "validation ratio", "LSTM RMSE ($)",
@@ -377,6 +388,29 @@ class RunStore:
         from lstm_core.model import model_from_bytes
 
         return model_from_bytes(bytes(model))
+
+    def save_backtest(self, result: Any, owner: str = "local") -> int:
+        """Store a BacktestResult as its JSON; return the new backtest's id."""
+        values = {
+            "owner": owner,
+            "created_at": result.finished_at,
+            "ticker": result.config.ticker,
+            "content": json.dumps(result.to_json()),
+        }
+        with self._begin() as connection:
+            inserted = connection.execute(insert(BACKTESTS).values(**values))
+            return int(inserted.inserted_primary_key[0])
+
+    def latest_backtest(self, owner: str | None = None) -> Any | None:
+        """The newest stored backtest (only `owner`'s, when given), or None."""
+        from lstm_core.backtest import BacktestResult
+
+        query = select(BACKTESTS.c.content).order_by(BACKTESTS.c.id.desc()).limit(1)
+        if owner is not None:
+            query = query.where(BACKTESTS.c.owner == owner)
+        with self._begin() as connection:
+            content = connection.execute(query).scalar()
+        return None if content is None else BacktestResult.from_json(json.loads(content))
 
     def delete(self, run_ids: Iterable[int], owner: str | None = None) -> int:
         """Delete runs by id (only `owner`'s, when given); return how many were deleted."""

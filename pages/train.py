@@ -18,7 +18,7 @@ from lstm_core.evaluate import (
 )
 from lstm_core.jobs import run_key, series_fingerprint
 from lstm_core.preprocessing import check_fits, split_count
-from pages import common
+from pages import common, forecast_view
 
 common.ensure_navigation()
 
@@ -620,6 +620,9 @@ if active_job is not None and not active_job.finished:
 
 current = common.current_result()
 if current is not None:
-    show_result(current, previous=active_job is not None and not active_job.finished)
+    training = active_job is not None and not active_job.finished
+    show_result(current, previous=training)
+    if not training:
+        forecast_view.show_look_ahead(current)
 elif active_job is None or active_job.finished:
     st.caption("No model trained yet in this session: choose settings above and press Train.")

@@ -1,0 +1,290 @@
+"""Backtest: retrain before each of several origins and score the days after each one."""
+
+import json
+from functools import partial
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from lstm_core.backtest import (
+    BACKTEST_SHARE,
+    DEFAULT_FOLDS,
+    MAX_FOLDS,
+    MIN_FOLDS,
+    BacktestResult,
+    plan_folds,
+    run_backtest,
+)
+from lstm_core.config import PRESETS, TrainConfig
+from lstm_core.errors import LabError, StoreError
+from lstm_core.evaluate import format_pvalue
+from lstm_core.forecast import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, check_horizon
+from lstm_core.forecast_charts import fold_ratio_chart, horizon_error_chart, stitched_chart
+from lstm_core.jobs import TrainingJob
+from pages import common
+
+common.ensure_navigation()
+
+BACKTEST_JOB_KEY = "backtest_job"
+BACKTEST_RESULT_KEY = "backtest_result"
+# Where the Train & Predict page keeps its last settings (a bare string here would be drawn).
+TRAIN_SETTINGS_KEY = "train_settings"
+OWN_SETTINGS = "Your last settings on Train & Predict"
+# When the backtest shown was read from the run store: its finish time, else None.
+SAVED_KEY = "backtest_saved_at"
+
+
+def setting_choices() -> dict[str, TrainConfig]:
+    """The presets, and the settings last used on Train & Predict when there are any."""
+    choices = dict(PRESETS)
+    own = st.session_state.get(TRAIN_SETTINGS_KEY)
+    if isinstance(own, TrainConfig):
+        choices = {OWN_SETTINGS: own, **choices}
+    return choices
+
+
+def start_backtest(config: TrainConfig, folds: int, horizon: int) -> None:
+    """Check the settings against the data, then run the backtest in the background."""
+    running = st.session_state.get(BACKTEST_JOB_KEY)
+    if running is not None and not running.finished:
+        st.warning("A backtest is already running. Stop it or wait for it to finish first.")
+        return
+    series = common.price_data().series(config.ticker)
+    try:
+        check_horizon(horizon)
+        plan_folds(config, len(series), folds)
+    except (LabError, ValueError) as error:
+        st.error(f"This backtest cannot run: {error}")
+        return
+    st.session_state[BACKTEST_JOB_KEY] = TrainingJob(
+        config,
+        series,
+        runner=partial(run_backtest, folds=folds, horizon=horizon),
+        kind="backtest",
+        is_connected=common.session_connection(),
+    ).start()
+
+
+def collect_backtest() -> None:
+    """Keep a finished backtest's result (once); say why one failed."""
+    done = st.session_state.get(BACKTEST_JOB_KEY)
+    if done is None or not done.finished or done.collected:
+        return
+    done.collected = True
+    if done.state == "failed":
+        st.session_state["backtest_error"] = done.error
+    else:
+        st.session_state[BACKTEST_RESULT_KEY] = done.result
+        st.session_state.pop("backtest_error", None)
+        st.session_state.pop(SAVED_KEY, None)
+        if done.result.folds:
+            save_backtest(done.result)
+
+
+def save_backtest(result: BacktestResult) -> None:
+    """Keep a backtest in the run store; a failure to save is said in the sidebar."""
+    try:
+        common.run_store().save_backtest(result, owner=common.owner())
+    except (StoreError, OSError) as error:
+        st.session_state[common.STORE_MESSAGE_KEY] = f"This backtest could not be saved: {error}"
+
+
+def load_saved_backtest() -> None:
+    """On a session's first visit, show the newest saved backtest (it survives a restart)."""
+    if BACKTEST_RESULT_KEY in st.session_state or SAVED_KEY in st.session_state:
+        return
+    st.session_state[SAVED_KEY] = None
+    try:
+        saved = common.run_store().latest_backtest(owner=common.owner())
+    except (StoreError, OSError) as error:
+        st.session_state[common.STORE_MESSAGE_KEY] = f"Saved backtests could not be read: {error}"
+        return
+    if saved is not None:
+        st.session_state[BACKTEST_RESULT_KEY] = saved
+        st.session_state[SAVED_KEY] = saved.finished_at
+
+
+@st.fragment(run_every=0.5)
+def live_backtest() -> None:
+    """'Fold k of K', the bar inside the fold, and Stop, redrawn twice a second."""
+    running = st.session_state.get(BACKTEST_JOB_KEY)
+    if running is None or running.collected:
+        return
+    running.heartbeat()
+    if running.finished:
+        st.rerun()
+    progress = running.progress
+    if running.state == "queued" or progress is None:
+        text = "Waiting to start (another training on this server finishes first)…"
+    else:
+        text = progress.describe()
+    st.progress(progress.fraction if progress else 0.0, text=text)
+    if running.stop_reason:
+        st.caption("Stopping; the folds already finished are kept…")
+    elif st.button("Stop", key="backtest_stop", help="End now and keep the finished folds."):
+        running.request_stop()
+        st.caption("Stopping; the folds already finished are kept…")
+
+
+def fold_table(result: BacktestResult) -> pd.DataFrame:
+    """One row per finished fold: when, how much history, and both one-day errors."""
+    return pd.DataFrame(
+        [
+            {
+                "fold": fold.number,
+                "trained up to": fold.origin_date.strftime("%Y-%m-%d"),
+                "tested": f"{fold.test_dates[0]:%Y-%m-%d} to {fold.test_dates[-1]:%Y-%m-%d}",
+                "training windows": fold.n_train,
+                "LSTM RMSE ($)": fold.metrics["lstm"]["rmse"],
+                "baseline RMSE ($)": fold.metrics["persistence"]["rmse"],
+                "ratio": fold.ratio,
+                "more than luck?": format_pvalue(fold.comparison["dm_pvalue"]),
+            }
+            for fold in result.folds
+        ]
+    )
+
+
+def summary_sentence(result: BacktestResult) -> str:
+    """The folds' ratios in plain words: mean, range, and how many beat persistence."""
+    summary = result.ratio_summary()
+    count = len(result.folds)
+    wins = int((result.ratios() < 1).sum())
+    text = (
+        f"Over {count} test blocks the LSTM's one-day error was on average "
+        f"{summary['mean']:.3f}x that of repeating yesterday's price"
+    )
+    if count > 1:
+        text += (
+            f" (from {summary['min']:.3f}x to {summary['max']:.3f}x; standard deviation "
+            f"{summary['sd']:.3f})"
+        )
+    return text + f". It beat the baseline in {wins} of {count} blocks."
+
+
+def show_backtest(result: BacktestResult) -> None:
+    """The finished folds: their ratios, error by days ahead, and the stitched forecasts."""
+    config = result.config
+    st.subheader(f"Backtest: {config.label()}")
+    if result.stopped:
+        st.warning(
+            f"Stopped: {len(result.folds)} of {result.folds_planned} folds had finished; "
+            "those are shown."
+        )
+    if not result.folds:
+        st.info("No fold finished before the stop, so there is nothing to show.")
+        return
+    st.info(summary_sentence(result))
+    labels = [f"{fold.number}: from {fold.test_dates[0]:%Y-%m}" for fold in result.folds]
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(fold_ratio_chart(labels, result.ratios()), key="backtest_ratio_chart")
+        st.caption(
+            "Each bar is one block of days, forecast one day ahead by a model trained only on "
+            "the days before it. Below the dashed line at 1 the LSTM beat repeating "
+            "yesterday's price; the grey band is the mean plus or minus one standard deviation."
+        )
+    with right:
+        st.plotly_chart(horizon_error_chart(result.by_horizon), key="backtest_horizon_chart")
+        st.caption(
+            "Typical error in dollars when forecasting 1, 2, … days ahead from each day of "
+            "every block (each forecast day feeds the next), against keeping today's price."
+        )
+    stitched = result.one_day()
+    st.plotly_chart(
+        stitched_chart(
+            stitched["dates"],
+            stitched["actual"],
+            stitched["lstm"],
+            stitched["persistence"],
+            [fold.test_dates[0] for fold in result.folds],
+        ),
+        key="backtest_stitched_chart",
+    )
+    st.dataframe(
+        fold_table(result),
+        hide_index=True,
+        column_config={
+            name: st.column_config.NumberColumn(format="%.3f")
+            for name in ("LSTM RMSE ($)", "baseline RMSE ($)", "ratio")
+        },
+    )
+    st.caption(
+        f"{result.seconds:,.0f} s in all, {result.fit_seconds:,.0f} s of it training. "
+        "'More than luck?' is the Diebold-Mariano test of each block's one-day errors."
+    )
+    st.download_button(
+        "Download the backtest (JSON)",
+        json.dumps(result.to_json(), indent=2),
+        file_name=f"{config.ticker}_backtest.json",
+        mime="application/json",
+        on_click="ignore",
+    )
+
+
+def backtest_form() -> tuple[TrainConfig, int, int] | None:
+    """Ticker, settings, folds and days ahead; the choice when Run was pressed."""
+    ticker = common.ticker_select("backtest_ticker")
+    choices = setting_choices()
+    with st.form("backtest_form"):
+        name = st.selectbox(
+            "Settings",
+            list(choices),
+            key="backtest_settings",
+            help="A preset, or the settings you last trained with on Train & Predict.",
+        )
+        folds = st.slider(
+            "Folds",
+            MIN_FOLDS,
+            MAX_FOLDS,
+            DEFAULT_FOLDS,
+            key="backtest_folds",
+            help=f"How many blocks the last {BACKTEST_SHARE:.0%} of the history is cut into. "
+            "Each trains a model from scratch, so 5 folds take about 5 trainings.",
+        )
+        horizon = st.slider(
+            "Days ahead",
+            MIN_HORIZON,
+            MAX_HORIZON,
+            DEFAULT_HORIZON,
+            key="backtest_horizon",
+            help="How far ahead each day's forecast goes (each forecast day feeds the next).",
+        )
+        submitted = st.form_submit_button("Run backtest", type="primary")
+    if not submitted:
+        return None
+    return choices[name].with_changes(ticker=ticker), int(folds), int(horizon)
+
+
+def main() -> None:
+    """The page."""
+    st.title("Backtest")
+    st.write(
+        "One test period is one sample: a model that wins on one year may lose on the next. "
+        f"A walk-forward backtest cuts the last {BACKTEST_SHARE:.0%} of the history into blocks; "
+        "for each block it trains the model from scratch on every day before it, then "
+        "forecasts each day of the block. Every block is scored against repeating yesterday's "
+        "price."
+    )
+    collect_backtest()
+    load_saved_backtest()
+    chosen = backtest_form()
+    if chosen is not None:
+        start_backtest(*chosen)
+    problem = st.session_state.get("backtest_error")
+    if problem:
+        st.error(f"The backtest could not finish: {problem}")
+    running = st.session_state.get(BACKTEST_JOB_KEY)
+    if running is not None and not running.finished:
+        live_backtest()
+    result: Any = st.session_state.get(BACKTEST_RESULT_KEY)
+    if result is not None:
+        if st.session_state.get(SAVED_KEY):
+            st.caption(f"Your last backtest, saved {st.session_state[SAVED_KEY]}.")
+        show_backtest(result)
+    elif running is None:
+        st.caption("No backtest yet in this session: choose settings above and press Run.")
+
+
+main()
