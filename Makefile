@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format browser-deps postgres-deps bench clean
+.PHONY: run test lint format browser-deps postgres-deps bench clean cluster cluster-stop worker
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,45 @@ format: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev browser-deps postgres-deps lint
 	$(BIN)/python -m pytest
+
+# A Dask cluster on this machine: a scheduler and $(WORKERS) single-threaded workers in the
+# background, with the project on PYTHONPATH so workers run its code (TensorFlow preloaded).
+# CLUSTER_HOST=0.0.0.0 lets other machines join; do that on a trusted network only, since
+# a Dask scheduler runs whatever code its clients send.
+WORKERS ?= 2
+CLUSTER_HOST ?= 127.0.0.1
+SCHEDULER_PORT ?= 8786
+DASHBOARD_PORT ?= 8787
+CLUSTER_DIR := runs/cluster
+WORKER_OPTIONS := --nthreads 1 --nworkers 1 --preload lstm_core.pipeline
+
+cluster: $(VENV)/.installed
+	@mkdir -p $(CLUSTER_DIR)
+	@PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 nohup $(BIN)/dask scheduler \
+		--host $(CLUSTER_HOST) --port $(SCHEDULER_PORT) \
+		--dashboard-address $(CLUSTER_HOST):$(DASHBOARD_PORT) \
+		> $(CLUSTER_DIR)/scheduler.log 2>&1 & echo $$! > $(CLUSTER_DIR)/scheduler.pid
+	@for i in $$(seq 1 $(WORKERS)); do \
+		PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 nohup $(BIN)/dask worker \
+			tcp://$(CLUSTER_HOST):$(SCHEDULER_PORT) $(WORKER_OPTIONS) \
+			> $(CLUSTER_DIR)/worker-$$i.log 2>&1 & echo $$! > $(CLUSTER_DIR)/worker-$$i.pid; \
+	done
+	@echo "Scheduler and $(WORKERS) worker(s) starting (logs in $(CLUSTER_DIR)/; each worker"
+	@echo "imports TensorFlow first, 10-40 s). Dashboard: http://$(CLUSTER_HOST):$(DASHBOARD_PORT)/status"
+	@echo "Then, in the shell that runs the app or the CLI:"
+	@echo "  export LSTM_LAB_DASK=tcp://$(CLUSTER_HOST):$(SCHEDULER_PORT)"
+	@echo "(other machines: the same port on this machine's network address)"
+	@echo "Stop them with: make cluster-stop"
+
+cluster-stop:
+	@for pidfile in $(CLUSTER_DIR)/*.pid; do \
+		[ -f "$$pidfile" ] && kill $$(cat $$pidfile) 2>/dev/null; rm -f "$$pidfile"; \
+	done; echo "cluster stopped"
+
+# Join another machine's cluster from a clone of this project (runs in the foreground).
+worker: $(VENV)/.installed
+	@test -n "$(SCHEDULER)" || { echo "usage: make worker SCHEDULER=tcp://HOST:8786"; exit 2; }
+	PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/dask worker $(SCHEDULER) $(WORKER_OPTIONS)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_training.py

@@ -1,7 +1,9 @@
-"""`python -m lstm_core train|forecast|backtest ...`: train on the snapshot or a CSV.
+"""`python -m lstm_core train|sweep|forecast|backtest ...`: train on the snapshot or a CSV.
 
-`train` prints LSTM against persistence; `forecast` looks past the last date with calibrated
-bands; `backtest` retrains before each of several origins and scores each block.
+`train` prints LSTM against persistence; `sweep` does so for every lag x batch size (x seed);
+`forecast` looks past the last date with calibrated bands; `backtest` retrains before each of
+several origins and scores each block. `train` and `sweep` take --scheduler (or
+$LSTM_LAB_DASK) to train on a Dask cluster's workers.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from lstm_core import data
 from lstm_core.backtest import DEFAULT_FOLDS, plan_folds, run_backtest
@@ -24,7 +27,7 @@ from lstm_core.forecast import (
     check_horizon,
     look_ahead,
 )
-from lstm_core.preprocessing import check_fits
+from lstm_core.preprocessing import check_config_fits
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,12 +38,17 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def add_train_options(parser: argparse.ArgumentParser) -> None:
-    """The options every command that trains shares, defaults from the tutorial's model 1."""
+def add_train_options(parser: argparse.ArgumentParser, single_run: bool = True) -> None:
+    """The options every command that trains shares, defaults from the tutorial's model 1.
+
+    `single_run` adds --lag, --batch-size and --seed; a sweep names several of each instead.
+    """
     defaults = TrainConfig()
     parser.add_argument("--ticker", default=defaults.ticker)
-    parser.add_argument("--lag", type=int, default=defaults.lag)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    if single_run:
+        parser.add_argument("--lag", type=int, default=defaults.lag)
+        parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+        parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument(
         "--units", type=int, nargs="+", default=list(defaults.units), help="LSTM layer sizes"
@@ -48,7 +56,6 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dense-units", type=int, default=defaults.dense_units)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--train-fraction", type=float, default=defaults.train_fraction)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
         "--target",
         choices=TARGETS,
@@ -77,9 +84,32 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train one model and compare it with persistence")
     add_train_options(train)
+    add_scheduler_option(train)
+    add_sweep_command(commands)
     add_forecast_command(commands)
     add_backtest_command(commands)
     return parser
+
+
+def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
+    """`--scheduler tcp://HOST:PORT`: train on that Dask cluster (default $LSTM_LAB_DASK)."""
+    parser.add_argument(
+        "--scheduler",
+        help="train on this Dask scheduler's workers, tcp://HOST:PORT (default: $LSTM_LAB_DASK; "
+        "unset: in this process)",
+    )
+
+
+def add_sweep_command(commands: argparse._SubParsersAction) -> None:
+    """`sweep`: every lag x batch size (x seed), each against persistence."""
+    sweep = commands.add_parser(
+        "sweep", help="train every lag x batch size (x seed) and compare each with persistence"
+    )
+    add_train_options(sweep, single_run=False)
+    add_scheduler_option(sweep)
+    sweep.add_argument("--lags", type=int, nargs="+", required=True)
+    sweep.add_argument("--batch-sizes", type=int, nargs="+", required=True)
+    sweep.add_argument("--seeds", type=int, nargs="+", default=[TrainConfig().seed])
 
 
 def add_horizon_option(parser: argparse.ArgumentParser) -> None:
@@ -130,21 +160,23 @@ def format_table(result_metrics: dict[str, dict[str, float | None]]) -> str:
 
 
 def config_from_arguments(arguments: argparse.Namespace) -> TrainConfig:
-    """The training options as a validated config."""
-    return TrainConfig(
-        ticker=arguments.ticker,
-        lag=arguments.lag,
-        batch_size=arguments.batch_size,
-        epochs=arguments.epochs,
-        units=tuple(arguments.units),
-        dense_units=arguments.dense_units,
-        learning_rate=arguments.learning_rate,
-        train_fraction=arguments.train_fraction,
-        seed=arguments.seed,
-        target=arguments.target,
-        validation_fraction=arguments.validation_fraction,
-        patience=arguments.patience,
-    )
+    """The training options as a validated config (a sweep's: with the default lag, batch size
+    and seed, which it replaces)."""
+    values = {
+        "ticker": arguments.ticker,
+        "epochs": arguments.epochs,
+        "units": tuple(arguments.units),
+        "dense_units": arguments.dense_units,
+        "learning_rate": arguments.learning_rate,
+        "train_fraction": arguments.train_fraction,
+        "target": arguments.target,
+        "validation_fraction": arguments.validation_fraction,
+        "patience": arguments.patience,
+    }
+    for name in ("lag", "batch_size", "seed"):
+        if hasattr(arguments, name):
+            values[name] = getattr(arguments, name)
+    return TrainConfig(**values)
 
 
 def load_prices(arguments: argparse.Namespace, ticker: str) -> data.PriceData:
@@ -158,6 +190,14 @@ def load_prices(arguments: argparse.Namespace, ticker: str) -> data.PriceData:
     return data.read_price_csv(content, name=arguments.csv.name, default_ticker=ticker)
 
 
+def cluster_client(arguments: argparse.Namespace) -> Any:
+    """A Dask client for --scheduler (or $LSTM_LAB_DASK), or None to train in this process."""
+    from lstm_core import cluster
+
+    address = cluster.scheduler_address(arguments.scheduler)
+    return None if address is None else cluster.connect(address)
+
+
 def write_json(path: Path | None, content: dict) -> None:
     """Write `content` as indented JSON to `path`, when one was given."""
     if path is not None:
@@ -169,11 +209,20 @@ def _train(arguments: argparse.Namespace) -> int:
     config = config_from_arguments(arguments)
     prices = load_prices(arguments, config.ticker)
     series = prices.series(config.ticker)
+    client = cluster_client(arguments)
+    if client is None:
+        # TensorFlow is imported only now, after the cheap checks have passed.
+        from lstm_core.pipeline import run_training
 
-    # TensorFlow is imported only now, after the cheap checks have passed.
-    from lstm_core.pipeline import run_training
+        result = run_training(config, series)
+    else:
+        from lstm_core.cluster import ClusterRunner
 
-    result = run_training(config, series)
+        print(f"training on the Dask cluster at {client.scheduler.address}")
+        try:
+            result = ClusterRunner(client, restore_model=False)(config, series)
+        finally:
+            client.close()
     print(f"{config.label()}: {result.n_train} training and {result.n_test} test windows")
     print(f"data: {prices.description}")
     print(format_table(result.metrics))
@@ -193,6 +242,60 @@ def _train(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(arguments: argparse.Namespace) -> int:
+    import time
+
+    from lstm_core import experiments
+
+    base = config_from_arguments(arguments)
+    configs = [
+        config
+        for seed in experiments.seed_configs(base, arguments.seeds)
+        for config in experiments.grid_configs(seed, arguments.lags, arguments.batch_sizes)
+    ]
+    prices = load_prices(arguments, base.ticker)
+    series = prices.series(base.ticker)
+    for config in configs:
+        check_config_fits(len(series), config)
+    client = cluster_client(arguments)
+    started = time.perf_counter()
+    if client is None:
+        results = experiments.run_configs(configs, series)
+    else:
+        from lstm_core import cluster
+
+        print(f"training {len(configs)} runs on the Dask cluster at {client.scheduler.address}")
+        try:
+            with cluster.translated_errors(client, "the sweep"):
+                results = experiments.run_configs(configs, series, cluster.cluster_executor(client))
+        finally:
+            client.close()
+    seconds = time.perf_counter() - started
+    print(f"data: {prices.description}")
+    print(f"{'run':<60}{'test period':>24}{'LSTM RMSE':>12}{'persistence':>14}{'ratio':>8}")
+    for result in results:
+        lstm, persistence = result.metrics["lstm"]["rmse"], result.metrics["persistence"]["rmse"]
+        period = f"{result.test_dates[0]:%Y-%m-%d}..{result.test_dates[-1]:%Y-%m-%d}"
+        print(
+            f"{result.config.label():<60}{period:>24}{lstm:>12.4f}{persistence:>14.4f}"
+            f"{lstm / persistence:>8.3f}"
+        )
+    print(
+        "RMSE in dollars on each run's test period; ratio = LSTM / persistence (tomorrow = "
+        f"today), below 1 when the LSTM did better; {len(results)} runs in {seconds:.1f} s"
+    )
+    runs = [
+        {
+            "config": result.config.to_dict(),
+            "metrics": result.metrics,
+            "comparison": result.comparison,
+        }
+        for result in results
+    ]
+    write_json(arguments.json, {"runs": runs, "seconds": seconds})
+    return 0
+
+
 def share_text(share: float | None) -> str:
     """A coverage share as '77%', or a dash when nothing could be counted."""
     return "-" if share is None else f"{share:.0%}"
@@ -203,13 +306,7 @@ def _forecast(arguments: argparse.Namespace) -> int:
     series = load_prices(arguments, config.ticker).series(config.ticker)
     horizon = check_horizon(arguments.horizon)
     # Refused before training: bands need a validation period long enough for the horizon.
-    check_fits(
-        len(series),
-        config.lag,
-        config.train_fraction,
-        config.batch_size,
-        validation_fraction=config.validation_fraction,
-    )
+    check_config_fits(len(series), config)
     check_forecast_fits(len(series), config.lag, config.validation_fraction, horizon)
 
     from lstm_core.pipeline import run_training
@@ -269,7 +366,7 @@ def _backtest(arguments: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 with one `error:` line for bad input)."""
     arguments = build_parser().parse_args(argv)
-    commands = {"train": _train, "forecast": _forecast, "backtest": _backtest}
+    commands = {"train": _train, "sweep": _sweep, "forecast": _forecast, "backtest": _backtest}
     try:
         return commands[arguments.command](arguments)
     except (LabError, ValueError) as error:

@@ -34,6 +34,34 @@ class SequentialExecutor:
         return map(function, *iterables)
 
 
+def train_task(
+    config: TrainConfig,
+    series: pd.Series,
+    progress: Callable[[Any], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Any:
+    """`run_training`, with the Keras model replaced by its `.keras` bytes (`model_bytes`).
+
+    What a task on another process or machine returns: bytes travel, a live model does not,
+    and the run store saves exactly those bytes.
+    """
+    from lstm_core.model import model_to_bytes
+    from lstm_core.pipeline import run_training
+
+    result = run_training(config, series, progress=progress, should_stop=should_stop)
+    result.model_bytes = model_to_bytes(result.model)
+    result.model = None
+    return result
+
+
+def run_configs(
+    configs: Sequence[TrainConfig], series: pd.Series, executor: Executor | None = None
+) -> list[Any]:
+    """Train every config through `executor` (one after another here when None), in order."""
+    chosen = executor if executor is not None else SequentialExecutor()
+    return list(chosen.map(train_task, list(configs), [series] * len(configs)))
+
+
 def seed_configs(config: TrainConfig, seeds: Sequence[int]) -> list[TrainConfig]:
     """The same config with each seed."""
     if not seeds:

@@ -11,7 +11,7 @@ from lstm_core.baselines import persistence_forecast
 from lstm_core.config import TrainConfig
 from lstm_core.evaluate import comparison, forecast_metrics, in_sample_naive_mae
 from lstm_core.model import layer_parameter_counts
-from lstm_core.preprocessing import PreparedData, check_fits, make_windows, prepare
+from lstm_core.preprocessing import PreparedData, check_config_fits, make_windows, prepare
 from lstm_core.results import RunResult
 from lstm_core.train import ProgressHook, StopRequest, train_model
 
@@ -69,13 +69,7 @@ def run_training(
     With a validation period the run is also scored there, the figure to tune on; the test
     period's figures are the held-out judgement.
     """
-    check_fits(
-        len(series),
-        config.lag,
-        config.train_fraction,
-        config.batch_size,
-        validation_fraction=config.validation_fraction,
-    )
+    check_config_fits(len(series), config)
     prepared = prepare(
         series,
         config.lag,

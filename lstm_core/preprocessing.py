@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -301,3 +302,14 @@ def check_fits(
             f"training windows; choose a batch size of at most {train_count}."
         )
     return train_count
+
+
+def check_config_fits(price_count: int, config: Any) -> int:
+    """`check_fits` with a TrainConfig's lag, train share, batch size and validation share."""
+    return check_fits(
+        price_count,
+        config.lag,
+        config.train_fraction,
+        config.batch_size,
+        validation_fraction=config.validation_fraction,
+    )

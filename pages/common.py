@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
-from lstm_core import charts, data, warmup
+from lstm_core import charts, cluster, data, warmup
 from lstm_core.config import QUICK_DEMO, TrainConfig
 from lstm_core.errors import StoreError
 from lstm_core.jobs import TrainingJob
@@ -163,6 +163,8 @@ def collect_finished_job() -> None:
     active.collected = True
     for key, result in zip(active.keys, active.results, strict=False):
         results()[key] = result
+        if getattr(result, "cluster_note", None):
+            st.session_state[CLUSTER_NOTE_KEY] = result.cluster_note
         save_run(result, group=None if active.kind == "train" else active.kind)
     if active.results:
         if active.kind == "train":
@@ -253,6 +255,33 @@ def session_connection() -> Callable[[], bool] | None:
     return lambda: bool(server.is_active_session(session_id))
 
 
+CLUSTER_NOTE_KEY = "cluster_note"
+"""A finished run's word on how the cluster treated it (run again elsewhere, or trained here)."""
+CLUSTER_DOWN_KEY = "cluster_unreachable"
+
+
+def training_runner() -> Callable[..., Any] | None:
+    """The Dask cluster's runner when LSTM_LAB_DASK names a reachable scheduler, else None.
+
+    None trains in this process, the default. Why a configured cluster is not used is kept for
+    the sidebar to say.
+    """
+    st.session_state.pop(CLUSTER_DOWN_KEY, None)
+    try:
+        address = cluster.scheduler_address()
+    except cluster.ClusterError as error:
+        st.session_state[CLUSTER_DOWN_KEY] = f"{error} Training runs on this server instead."
+        return None
+    if address is None:
+        return None
+    runner = cluster.SHARED_CLUSTER.runner(address)
+    if runner is None:
+        st.session_state[CLUSTER_DOWN_KEY] = (
+            f"{cluster.SHARED_CLUSTER.failure} Training runs on this server instead."
+        )
+    return runner
+
+
 def start_job(
     config: TrainConfig | list[TrainConfig],
     series: pd.Series,
@@ -262,9 +291,15 @@ def start_job(
     """Start training in the background and remember the job in this session.
 
     `group_keys`, for a group of which some runs were reused, names every run of the group,
-    so its summary shows them all once the new ones have trained.
+    so its summary shows them all once the new ones have trained. On a Dask cluster (see
+    training_runner) a group's configs train at once, one per free worker.
     """
-    new_job = TrainingJob(config, series, kind=kind, is_connected=session_connection()).start()
+    runner = training_runner()
+    if runner is not None and not isinstance(config, TrainConfig) and len(config) > 1:
+        runner = runner.group(config, series)
+    new_job = TrainingJob(
+        config, series, kind=kind, is_connected=session_connection(), runner=runner
+    ).start()
     st.session_state[JOB_KEY] = new_job
     st.session_state[JOB_PAGE_KEY] = st.session_state.get(PAGE_KEY)
     if group_keys is not None:
@@ -376,6 +411,9 @@ def warm_up_in_background() -> None:
     # AppTest's runtime is a MagicMock that passes isinstance(..., Runtime); its type does not.
     if not runtime.exists() or type(runtime.get_instance()) is not runtime.Runtime:
         return
+    # With a cluster the workers train, and they load TensorFlow before they join.
+    if os.environ.get(cluster.ENVIRONMENT_VARIABLE, "").strip():
+        return
     config = QUICK_DEMO.with_changes(ticker=current_ticker())
     warmup.start_warm_up(config, price_data().series(config.ticker))
 
@@ -386,6 +424,7 @@ def sidebar(current_page: str | None = None) -> None:
     st.session_state[PAGE_KEY] = current_page
     with st.sidebar:
         st.caption(f"Data: {price_data().description}")
+        _sidebar_cluster()
         _sidebar_store_problems(current_page)
         _sidebar_job_status(current_page)
 
@@ -401,3 +440,16 @@ def _sidebar_store_problems(current_page: str | None) -> None:
         st.warning(store.notice)
     if st.session_state.get(STORE_MESSAGE_KEY):
         st.warning(st.session_state[STORE_MESSAGE_KEY])
+
+
+def _sidebar_cluster() -> None:
+    """Where training runs when a cluster is configured, its dashboard, and any fall-back."""
+    runner = training_runner()
+    if runner is not None:
+        link = cluster.dashboard_link(runner.client)
+        workers = cluster.worker_count(runner.client)
+        text = f"Training runs on the Dask cluster at {runner.address} ({workers} workers"
+        st.caption(f"{text}, [dashboard]({link}))." if link else f"{text}).")
+    for key in (CLUSTER_DOWN_KEY, CLUSTER_NOTE_KEY):
+        if st.session_state.get(key):
+            st.warning(st.session_state[key])
