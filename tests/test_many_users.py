@@ -97,6 +97,7 @@ def test_a_shared_link_opened_first_on_a_fresh_server_shows_the_app(tmp_path, br
         "Market",
         "Train & Predict",
         "Compare runs",
+        "Backtest",
         "Inside the LSTM",
     ]
     assert data_line == 1
@@ -165,6 +166,8 @@ def test_three_people_train_at_once_and_each_gets_their_own_deterministic_result
 
     shown: list[tuple[str, str]] = []
     for index, (page, config) in enumerate(zip(pages, THREE_USERS, strict=True)):
+        # The cards come after the heading; wait for them rather than read a page mid-draw.
+        page.get_by_text("LSTM typical error (RMSE)").wait_for()
         assert result_heading(page).count() == 1
         assert result_heading(page).inner_text() == f"Result: {config.label()}"
         text = main_text(page)
