@@ -17,6 +17,10 @@ MAX_UNITS = 1024
 TARGETS = ("level", "change")
 """What the model learns: the tutorial's z-scored prices, or the next day's log change."""
 MAX_VALIDATION_FRACTION = 0.5
+BATCH_SIZE_CHOICES = (1, 2, 4, 8, 16, 32, 64, 100, 128, 200, 256, 512)
+"""The batch sizes the Train page's form offers (and a study searches among)."""
+LEARNING_RATE_CHOICES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
+"""The learning rates the Train page's form offers (and a study searches among)."""
 
 
 def normalize_ticker(text: str) -> str:

@@ -180,6 +180,12 @@ class _HookCallback(keras.callbacks.Callback):
         if not self.stopped or self.steps_in_epoch >= self.batches:
             self.full_epochs += 1
             self._report(self.batches, loss, epoch_finished=True)
+        # Polled here too, so a stop decided on the epoch's figures (a study pruning a trial
+        # from its validation loss) ends training now, not after the next epoch's first steps.
+        last_epoch = epoch + 1 >= self.epochs
+        if not (self.stopped or last_epoch) and self.should_stop is not None and self.should_stop():
+            self.stopped = True
+            self.model.stop_training = True
 
 
 class _PerThreadRandom:

@@ -6,7 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from lstm_core import charts
-from lstm_core.config import PRESETS, QUICK_DEMO, TrainConfig
+from lstm_core.config import (
+    BATCH_SIZE_CHOICES,
+    LEARNING_RATE_CHOICES,
+    PRESETS,
+    QUICK_DEMO,
+    TrainConfig,
+)
 from lstm_core.errors import LabError
 from lstm_core.evaluate import (
     METRIC_LABELS,
@@ -22,8 +28,8 @@ from pages import common, forecast_view
 
 common.ensure_navigation()
 
-BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 100, 128, 200, 256, 512]
-LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03]
+BATCH_SIZES = list(BATCH_SIZE_CHOICES)
+LEARNING_RATES = list(LEARNING_RATE_CHOICES)
 SETTINGS_KEY = "train_settings"
 FORM_FIELDS = {
     "form_lag": "lag",
