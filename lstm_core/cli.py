@@ -1,9 +1,10 @@
-"""`python -m lstm_core train|sweep|forecast|backtest ...`: train on the snapshot or a CSV.
+"""`python -m lstm_core train|sweep|forecast|backtest|tune ...`: train on the snapshot or a CSV.
 
 `train` prints LSTM against persistence; `sweep` does so for every lag x batch size (x seed);
 `forecast` looks past the last date with calibrated bands; `backtest` retrains before each of
 several origins and scores each block. `train` and `sweep` take --scheduler (or
-$LSTM_LAB_DASK) to train on a Dask cluster's workers.
+$LSTM_LAB_DASK) to train on a Dask cluster's workers. `tune` runs an Optuna study on the
+validation period and judges its best trial once on test.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from lstm_core.forecast import (
     check_horizon,
     look_ahead,
 )
+from lstm_core.jobs import series_fingerprint
 from lstm_core.preprocessing import check_config_fits
 
 
@@ -38,12 +41,17 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def add_train_options(parser: argparse.ArgumentParser, single_run: bool = True) -> None:
-    """The options every command that trains shares, defaults from the tutorial's model 1.
+def add_train_options(
+    parser: argparse.ArgumentParser,
+    single_run: bool = True,
+    defaults: TrainConfig | None = None,
+) -> None:
+    """The options every command that trains shares, defaults from `defaults` (else the
+    tutorial's model 1).
 
     `single_run` adds --lag, --batch-size and --seed; a sweep names several of each instead.
     """
-    defaults = TrainConfig()
+    defaults = defaults or TrainConfig()
     parser.add_argument("--ticker", default=defaults.ticker)
     if single_run:
         parser.add_argument("--lag", type=int, default=defaults.lag)
@@ -88,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_command(commands)
     add_forecast_command(commands)
     add_backtest_command(commands)
+    add_tune_command(commands)
     return parser
 
 
@@ -138,6 +147,34 @@ def add_backtest_command(commands: argparse._SubParsersAction) -> None:
         "--folds", type=int, default=DEFAULT_FOLDS, help="folds over the last 40%% (2-10)"
     )
     add_horizon_option(backtest)
+
+
+def add_tune_command(commands: argparse._SubParsersAction) -> None:
+    """`tune`: an Optuna study over the settings, scored on the validation period."""
+    from lstm_core.tuning import DEFAULT_BASE, SETTINGS
+
+    tune = commands.add_parser(
+        "tune",
+        help="search settings with Optuna on the validation period; judge the best once on test",
+    )
+    add_train_options(tune, defaults=DEFAULT_BASE)
+    tune.add_argument("--trials", type=int, required=True, help="how many trials to run")
+    tune.add_argument(
+        "--timeout", type=float, help="time budget in seconds: no trial starts after it"
+    )
+    tune.add_argument(
+        "--search",
+        default="lag,batch_size,learning_rate",
+        help=f"settings to search, comma-separated, each optionally NAME=LOW:HIGH; "
+        f"from {', '.join(SETTINGS)}",
+    )
+    tune.add_argument(
+        "--study", help="study name; an existing study's name continues it (default: a new one)"
+    )
+    tune.add_argument("--storage", help="SQLAlchemy URL of the study storage")
+    tune.add_argument(
+        "--no-pruning", action="store_true", help="train every trial to its last epoch"
+    )
 
 
 def format_value(value: float | None, width: int) -> str:
@@ -363,10 +400,75 @@ def _backtest(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _print_trial(row: dict[str, Any]) -> None:
+    value = "-" if row["value"] is None else f"{row['value']:.4f}"
+    print(
+        f"trial {row['number']:>3} {row['state']:<8} validation ratio {value:>7} "
+        f"after {row['epochs_run']} epoch(s)  {row['params']}",
+        flush=True,
+    )
+
+
+def _tune(arguments: argparse.Namespace) -> int:
+    from lstm_core import tuning
+    from lstm_core.store import RunStore
+
+    tuning.check_study_request(arguments.trials, arguments.timeout)
+    space = tuning.SearchSpace.parse(arguments.search)
+    base = config_from_arguments(arguments)
+    tuning.check_base(base)
+    store = RunStore()
+    storage_url = arguments.storage or tuning.study_storage_url(store.path)
+    name = arguments.study or tuning.new_study_name(base.ticker, tuning.study_names(storage_url))
+    plan = tuning.StudyPlan(
+        base=base, space=space, seed=arguments.seed, pruning=not arguments.no_pruning
+    )
+    stored = tuning.stored_study(name, storage_url)
+    if stored is not None:
+        plan = tuning.StudyPlan.from_attrs(stored.user_attrs, name)
+        print(f"continuing study {name!r} ({len(stored.trials)} trials so far)")
+    series = load_prices(arguments, plan.base.ticker).series(plan.base.ticker)
+    check_config_fits(len(series), plan.base)
+    study, plan = tuning.create_or_load_study(name, storage_url, plan, series_fingerprint(series))
+    print(f"study {name!r} on {plan.base.ticker}, searching {', '.join(plan.space.names())}")
+    started = time.perf_counter()
+    tuning.optimize(
+        study,
+        plan,
+        series,
+        arguments.trials,
+        timeout=arguments.timeout,
+        store=store,
+        on_trial_end=_print_trial,
+    )
+    report = tuning.study_report(study, store, time.perf_counter() - started)
+    best = report["best"]
+    if best is None:
+        print("no trial completed, so there is no best trial and no test figure")
+    else:
+        print(
+            f"best: trial {best['number']}, validation ratio {best['value']:.4f}, {best['params']}"
+        )
+        if best["test"] is not None:
+            print(
+                "the study's only test figure: "
+                + ratio_verdict(best["test"]["comparison"], period="held-out test")
+            )
+    print(f"{report['seconds']:.1f} s")
+    write_json(arguments.json, report)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 with one `error:` line for bad input)."""
     arguments = build_parser().parse_args(argv)
-    commands = {"train": _train, "sweep": _sweep, "forecast": _forecast, "backtest": _backtest}
+    commands = {
+        "train": _train,
+        "sweep": _sweep,
+        "forecast": _forecast,
+        "backtest": _backtest,
+        "tune": _tune,
+    }
     try:
         return commands[arguments.command](arguments)
     except (LabError, ValueError) as error:

@@ -21,7 +21,7 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -285,9 +285,15 @@ def study_names(storage_url: str) -> list[str]:
     return [summary.study_name for summary in reversed(ordered)]
 
 
-def new_study_name(ticker: str) -> str:
-    """'MSFT 2026-11-30 00:41:03': unique enough for one person's studies."""
-    return f"{ticker} {dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}"
+def new_study_name(ticker: str, taken: Collection[str] = ()) -> str:
+    """'MSFT 2026-11-30 00:41:03', with ' #2' and so on when that name is taken."""
+    name = f"{ticker} {dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}"
+    number = 1
+    candidate = name
+    while candidate in taken:
+        number += 1
+        candidate = f"{name} #{number}"
+    return candidate
 
 
 @dataclass
@@ -327,6 +333,15 @@ class StudyPlan:
         )
 
 
+def stored_study(name: str, storage: optuna.storages.BaseStorage | str) -> optuna.Study | None:
+    """The study `name` kept in `storage` (a storage or its URL), or None when there is none."""
+    if isinstance(storage, str):
+        storage = open_storage(storage)
+    if name not in {summary.study_name for summary in storage.get_all_studies()}:
+        return None
+    return optuna.load_study(study_name=name, storage=storage)
+
+
 def create_or_load_study(
     name: str,
     storage_url: str,
@@ -339,16 +354,15 @@ def create_or_load_study(
     of trials already run, so a continued study does not repeat its first trials' settings.
     """
     storage = open_storage(storage_url)
-    existing = name in {summary.study_name for summary in storage.get_all_studies()}
-    if existing:
-        probe = optuna.load_study(study_name=name, storage=storage)
-        plan = StudyPlan.from_attrs(probe.user_attrs, name)
-        if probe.user_attrs.get("fingerprint") != fingerprint:
+    stored = stored_study(name, storage)
+    if stored is not None:
+        plan = StudyPlan.from_attrs(stored.user_attrs, name)
+        if stored.user_attrs.get("fingerprint") != fingerprint:
             raise StudyError(
                 f"The study {name!r} was started on other prices for {plan.base.ticker}; "
                 "continue it on the same data, or start a new study."
             )
-        done = len(probe.trials)
+        done = len(stored.trials)
     elif plan is None:
         raise StudyError(f"There is no study named {name!r} to continue.")
     else:
@@ -362,7 +376,7 @@ def create_or_load_study(
         direction="minimize",
         load_if_exists=True,
     )
-    if not existing:
+    if stored is None:
         for key, value in plan.to_attrs(fingerprint).items():
             study.set_user_attr(key, value)
     return study, plan
@@ -438,6 +452,7 @@ def optimize(
     progress: TrialProgress | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_trial_start: Callable[[int], None] | None = None,
+    on_trial_end: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Run up to `trials` more trials (ask and tell), ending early on a stop or the time budget.
 
@@ -455,40 +470,46 @@ def optimize(
         if on_trial_start is not None:
             on_trial_start(index)
         trial = study.ask()
+        interrupted = False
         try:
             value = run_trial(trial, plan, series, store, owner, progress, should_stop)
         except optuna.TrialPruned:
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            finished = study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         except StudyInterrupted:
             trial.set_user_attr("failure", "stopped by you")
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            break
+            finished = study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            interrupted = True
         except LabError as error:
             # Settings that cannot train on these prices (a batch larger than the training
             # windows): the trial fails with the reason and the study goes on.
             trial.set_user_attr("failure", str(error))
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            finished = study.tell(trial, state=optuna.trial.TrialState.FAIL)
         except BaseException:
             trial.set_user_attr("failure", "an unexpected error")
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
         else:
-            study.tell(trial, value)
+            finished = study.tell(trial, value)
+        if on_trial_end is not None:
+            on_trial_end(trial_row(finished))
+        if interrupted:
+            break
+
+
+def trial_row(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """A finished trial as the CLI's JSON lists it: number, params, value, state, epochs run."""
+    return {
+        "number": trial.number,
+        "params": dict(trial.params),
+        "value": trial.value if trial.state == optuna.trial.TrialState.COMPLETE else None,
+        "state": trial.state.name,
+        "epochs_run": trial.user_attrs.get("epochs_run"),
+    }
 
 
 def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
-    """Every trial as the CLI's JSON lists it: number, params, value, state, epochs run."""
-    return [
-        {
-            "number": trial.number,
-            "params": dict(trial.params),
-            "value": trial.value if trial.state == optuna.trial.TrialState.COMPLETE else None,
-            "state": trial.state.name,
-            "epochs_run": trial.user_attrs.get("epochs_run"),
-        }
-        for trial in study.trials
-        if trial.state.is_finished()
-    ]
+    """Every finished trial of the study, as `trial_row` gives it."""
+    return [trial_row(trial) for trial in study.trials if trial.state.is_finished()]
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
