@@ -19,6 +19,7 @@ navigation = st.navigation(
         st.Page("pages/train.py", title="Train & Predict", icon=":material/model_training:"),
         st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
         st.Page("pages/backtest.py", title="Backtest", icon=":material/timeline:"),
+        st.Page("pages/tune.py", title="Tune", icon=":material/tune:"),
         st.Page("pages/inside.py", title="Inside the LSTM", icon=":material/biotech:"),
     ]
 )

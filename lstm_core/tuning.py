@@ -278,9 +278,11 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
         ) from error
 
 
-def study_names(storage_url: str) -> list[str]:
-    """Names of the studies kept at `storage_url`, newest first."""
-    summaries = optuna.get_all_study_summaries(open_storage(storage_url), include_best_trial=False)
+def study_names(storage: optuna.storages.BaseStorage | str) -> list[str]:
+    """Names of the studies kept in `storage` (a storage or its URL), newest first."""
+    if isinstance(storage, str):
+        storage = open_storage(storage)
+    summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
     ordered = sorted(summaries, key=lambda summary: summary.datetime_start or dt.datetime.min)
     return [summary.study_name for summary in reversed(ordered)]
 
@@ -347,10 +349,12 @@ def create_or_load_study(
     storage_url: str,
     plan: StudyPlan | None,
     fingerprint: str,
+    pruner: optuna.pruners.BasePruner | None = None,
 ) -> tuple[optuna.Study, StudyPlan]:
     """A new study with `plan`, or the existing study `name` with the plan it was started with.
 
-    Continuing needs the same prices it started on; the sampler's seed moves on by the number
+    `pruner` replaces the plan's (MedianPruner, or none without pruning). Continuing needs
+    the same prices it started on; the sampler's seed moves on by the number
     of trials already run, so a continued study does not repeat its first trials' settings.
     """
     storage = open_storage(storage_url)
@@ -367,7 +371,8 @@ def create_or_load_study(
         raise StudyError(f"There is no study named {name!r} to continue.")
     else:
         done = 0
-    pruner = optuna.pruners.MedianPruner() if plan.pruning else optuna.pruners.NopPruner()
+    if pruner is None:
+        pruner = optuna.pruners.MedianPruner() if plan.pruning else optuna.pruners.NopPruner()
     study = optuna.create_study(
         study_name=name,
         storage=storage,
@@ -599,7 +604,6 @@ class StudyJob(TrainingJob):
 
     def _on_trial_start(self, index: int) -> None:
         self.trial_index = index
-        self.progress = None
 
     def _on_trial_progress(self, number: int, progress: Any) -> None:
         self.trial_number = number
@@ -633,3 +637,83 @@ class StudyJob(TrainingJob):
             return
         self.state = "stopped" if self._stop.is_set() else "done"
         LOGGER.info("study %s %s", self.name, self.state)
+
+
+def complete_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The study's complete trials (those with a validation ratio)."""
+    return study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+
+
+def history_figure(study: optuna.Study) -> Any:
+    """Optuna's optimization history, with persistence's level (ratio 1) drawn in."""
+    from optuna.visualization import plot_optimization_history
+
+    figure = plot_optimization_history(study, target_name="validation RMSE ratio")
+    figure.add_hline(
+        y=1.0,
+        line_dash="dot",
+        line_color="gray",
+        annotation_text="tomorrow = today (baseline)",
+        annotation_position="bottom right",
+    )
+    figure.update_layout(
+        title="Each trial's error on the validation period, relative to the baseline's"
+    )
+    return figure
+
+
+def intermediate_figure(study: optuna.Study) -> Any:
+    """Every trial's per-epoch validation ratio: pruned trials' lines end early."""
+    from optuna.visualization import plot_intermediate_values
+
+    figure = plot_intermediate_values(study)
+    figure.update_layout(
+        title="Validation error after each epoch, relative to the baseline's",
+        xaxis_title="epoch",
+        yaxis_title="validation RMSE ratio",
+    )
+    return figure
+
+
+def important_settings(study: optuna.Study) -> list[str]:
+    """The searched settings, most important first (fANOVA); empty below 2 complete trials."""
+    if len(complete_trials(study)) < 2:
+        return []
+    try:
+        importances = optuna.importance.get_param_importances(study)
+    except (ValueError, RuntimeError):
+        # Every complete trial drew the same value of every setting: nothing to rank.
+        return []
+    return list(importances)
+
+
+def analysis_figures(study: optuna.Study) -> dict[str, Any]:
+    """The finished study's figures: importances, parallel coordinates, contour of the top two.
+
+    A figure that needs more trials or settings than the study has is left out.
+    """
+    from optuna.visualization import plot_contour, plot_parallel_coordinate, plot_param_importances
+
+    figures: dict[str, Any] = {}
+    ranked = important_settings(study)
+    if not ranked:
+        return figures
+    figures["importances"] = plot_param_importances(study, target_name="validation RMSE ratio")
+    figures["importances"].update_layout(title="Which settings mattered for the validation error")
+    figures["parallel"] = plot_parallel_coordinate(study, target_name="validation RMSE ratio")
+    figures["parallel"].update_layout(title="Every complete trial's settings and its error")
+    if len(ranked) >= 2:
+        figures["contour"] = plot_contour(
+            study, params=ranked[:2], target_name="validation RMSE ratio"
+        )
+        figures["contour"].update_layout(
+            title=f"Validation error over the two most important settings: "
+            f"{ranked[0]} and {ranked[1]}"
+        )
+    return figures
+
+
+def best_config(summary: dict[str, Any]) -> TrainConfig | None:
+    """The best trial's full settings as a TrainConfig."""
+    config = summary.get("config")
+    return None if config is None else TrainConfig.from_dict(config)

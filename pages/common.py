@@ -35,7 +35,12 @@ JOB_PAGE_KEY = "_job_page"
 """The page that started the session's job: it shows the job's live progress itself."""
 QUICK_DEMO_SECONDS = "5 to 10 seconds"
 """Click to result for the quick demo, first and second training alike (bench/bench_app.py)."""
-JOB_PAGES = {"train": "Train & Predict", "seeds": "Compare runs", "sweep": "Compare runs"}
+JOB_PAGES = {
+    "train": "Train & Predict",
+    "seeds": "Compare runs",
+    "sweep": "Compare runs",
+    "tune": "Tune",
+}
 """The page that shows a job's live progress, by its kind, when no page is recorded."""
 GROUP_KEY = "_group_keys"
 """Every run key of the group being trained, the reused ones included, in order."""
@@ -319,6 +324,8 @@ def describe_progress(active: TrainingJob) -> str:
     progress = active.progress
     group = len(active.configs) > 1
     prefix = f"Run {active.run_index + 1} of {len(active.configs)} · " if group else ""
+    if active.kind == "tune":
+        prefix = f"Trial {active.trial_index + 1} of {active.n_trials} · "
     if active.state == "queued" or progress is None:
         if active.waiting_for_another:
             return prefix + "Waiting to start (another training on this server finishes first)…"

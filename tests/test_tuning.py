@@ -1,0 +1,229 @@
+"""Optuna studies: tuned on validation only, pruned per epoch, resumable, refused when bad.
+
+Tiny models (8 units, 1-2 epochs, lag 10) on the snapshot; the searched settings (epochs and
+target) leave the compiled model reusable between trials, which keeps these tests short.
+"""
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lstm_core import cli, data, tuning
+from lstm_core.config import TrainConfig
+from lstm_core.preprocessing import prepare
+from lstm_core.store import RunStore
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TINY = TrainConfig(
+    ticker="MSFT",
+    lag=10,
+    batch_size=64,
+    epochs=2,
+    units=(8,),
+    dense_units=4,
+    target="change",
+    validation_fraction=0.1,
+)
+SPACE = tuning.SearchSpace.of({"epochs": (1, 2), "target": None})
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@pytest.fixture(scope="module")
+def msft() -> "data.pd.Series":
+    return data.load_snapshot().series("MSFT")
+
+
+def run_study(
+    tmp_path: Path,
+    series,
+    name: str,
+    trials: int,
+    pruner: optuna.pruners.BasePruner | None = None,
+    space: tuning.SearchSpace = SPACE,
+    **options,
+) -> tuple[optuna.Study, RunStore]:
+    store = RunStore(tmp_path / "runs.sqlite")
+    plan = tuning.StudyPlan(base=TINY, space=space, seed=5)
+    study, plan = tuning.create_or_load_study(
+        name, tuning.study_storage_url(store.path), plan, "fingerprint", pruner=pruner
+    )
+    tuning.optimize(study, plan, series, trials, store=store, **options)
+    return study, store
+
+
+def with_new_test_prices(series):
+    """The same prices up to the test period, the test period's prices 30% higher."""
+    prepared = prepare(series, TINY.lag, TINY.train_fraction, "change", TINY.validation_fraction)
+    changed = series.copy()
+    first_test_price = prepared.lag + prepared.test_start
+    changed.iloc[first_test_price:] *= 1.3
+    return changed
+
+
+def tune_cli(tmp_path: Path, name: str, csv: Path | None = None) -> dict:
+    """Three trials through the command line; its JSON."""
+    out = tmp_path / f"{name}.json"
+    study = ["tune", "--trials", "3", "--epochs", "2", "--search", "epochs=1:2,target"]
+    model = ["--lag", "10", "--units", "8", "--dense-units", "4", "--batch-size", "64"]
+    source = [] if csv is None else ["--csv", str(csv)]
+    status = cli.main([*study, *model, *source, "--seed", "3", "--study", name, "--json", str(out)])
+    assert status == 0
+    return json.loads(out.read_text())
+
+
+def test_objective_never_reads_a_test_price_and_best_is_the_lowest(tmp_path, msft) -> None:
+    changed = tmp_path / "changed.csv"
+    frame = with_new_test_prices(msft).rename("Close").rename_axis("Date").reset_index()
+    frame.to_csv(changed, index=False)
+    report, changed_report = tune_cli(tmp_path, "original"), tune_cli(tmp_path, "changed", changed)
+    assert set(report) == {"study", "trials", "best", "seconds"}
+    assert set(report["trials"][0]) == {"number", "params", "value", "state", "epochs_run"}
+    rows = report["trials"]
+    assert [row["state"] for row in rows] == ["COMPLETE"] * 3
+    # The same seed gives the same trials, and test prices 30% higher change no trial's value.
+    assert changed_report["trials"] == rows
+    best, changed_best = report["best"], changed_report["best"]
+    # The test figures did change, so the test prices really were different.
+    assert changed_best["test"]["metrics"]["lstm"]["rmse"] != pytest.approx(
+        best["test"]["metrics"]["lstm"]["rmse"]
+    )
+    values = [row["value"] for row in rows]
+    assert best["number"] == int(np.argmin(values))
+    assert best["value"] == min(values)
+    lstm, baseline = best["test"]["metrics"]["lstm"], best["test"]["metrics"]["persistence"]
+    assert best["test"]["comparison"]["rmse_ratio"] == pytest.approx(
+        lstm["rmse"] / baseline["rmse"]
+    )
+    # Every complete trial is a run of the "tune" group, for the Compare page; the best's run
+    # was scored on validation with the study's value.
+    store = RunStore()
+    tuned = store.table().query("group == 'tune'")
+    assert sorted(tuned["validation ratio"]) == pytest.approx(sorted(values + values))
+    run = store.load(best["run_id"])
+    assert run.validation["comparison"]["rmse_ratio"] == pytest.approx(best["value"])
+    assert run.comparison == best["test"]["comparison"]
+
+
+def test_pruned_trials_stop_early_and_are_stored_as_pruned(tmp_path, msft) -> None:
+    # Every validation ratio is above 0, so this pruner prunes each trial at its first report.
+    study, store = run_study(
+        tmp_path,
+        msft,
+        "pruned",
+        trials=1,
+        pruner=optuna.pruners.ThresholdPruner(upper=0.0),
+        space=tuning.SearchSpace.of({"target": None}),
+    )
+    trials = study.get_trials()
+    assert [trial.state for trial in trials] == [optuna.trial.TrialState.PRUNED]
+    assert trials[0].user_attrs["epochs_run"] == 1  # of 2
+    assert list(trials[0].intermediate_values) == [1]
+    assert store.table().empty
+    assert tuning.best_summary(study, store) is None
+
+
+def test_a_stop_keeps_the_finished_trials_and_a_continued_study_numbers_on(tmp_path, msft) -> None:
+    started: list[int] = []
+
+    def progress(number: int, state) -> None:
+        started.append(number)
+
+    study, store = run_study(
+        tmp_path, msft, "resumed", trials=3, progress=progress, should_stop=lambda: 1 in started
+    )
+    first = tuning.trial_rows(study)
+    assert [row["state"] for row in first] == ["COMPLETE", "FAIL"]
+    assert study.get_trials()[1].user_attrs["failure"] == "stopped by you"
+    # As after a restart: only the name and the storage are known.
+    url = tuning.study_storage_url(store.path)
+    again, plan = tuning.create_or_load_study("resumed", url, None, "fingerprint")
+    assert plan.space == SPACE and plan.base == TINY
+    tuning.optimize(again, plan, msft, 1, store=store)
+    rows = tuning.trial_rows(again)
+    assert [row["number"] for row in rows] == [0, 1, 2]
+    assert rows[:2] == first
+    with pytest.raises(tuning.StudyError, match="started on other prices"):
+        tuning.create_or_load_study("resumed", url, None, "other fingerprint")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "sentence"),
+    [
+        (["--search", ""], "Choose at least one setting to search"),
+        (["--search", "lag=120:10"], "lag (days) range runs from 120 down to 10"),
+        (["--search", "batch_size=300:400"], "No batch size the Train page offers"),
+        (["--search", "colour"], "colour is not a setting a study can search"),
+        (["--trials", "0"], "A study needs at least 1 trial, got 0."),
+        (["--timeout", "3"], "A time budget of 3 s is shorter than one trial can take"),
+        (["--validation-fraction", "0"], "A study needs a validation period"),
+    ],
+)
+def test_bad_study_requests_end_with_one_sentence(capsys, arguments, sentence) -> None:
+    base = ["tune", "--trials", "2", "--search", "lag"]
+    assert cli.main([*base, *arguments]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and sentence in error
+    assert error.count("\n") == 1
+
+
+def test_a_damaged_or_foreign_study_file_is_refused(tmp_path, capsys) -> None:
+    damaged = tmp_path / "damaged.sqlite"
+    damaged.write_bytes(b"not a database at all" * 100)
+    url = f"sqlite:///{damaged}"
+    assert cli.main(["tune", "--trials", "1", "--storage", url]) == 2
+    assert "cannot be used: it is damaged or was written by another" in capsys.readouterr().err
+    assert damaged.read_bytes() == b"not a database at all" * 100
+    foreign = f"sqlite:///{tmp_path / 'foreign.sqlite'}"
+    optuna.create_study(study_name="theirs", storage=foreign)
+    assert cli.main(["tune", "--trials", "1", "--storage", foreign, "--study", "theirs"]) == 2
+    assert "was not made by this version of LSTM Stock Lab" in capsys.readouterr().err
+    assert sqlite3.connect(tmp_path / "foreign.sqlite").execute(
+        "SELECT study_name FROM studies"
+    ).fetchall() == [("theirs",)]
+
+
+def test_tune_page_runs_a_study_and_opens_the_winner_in_train(monkeypatch) -> None:
+    monkeypatch.setattr(tuning, "DEFAULT_BASE", TINY)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/tune.py").run()
+    assert not at.exception
+    for name in ("lag", "batch_size", "learning_rate"):
+        at.checkbox(key=f"tune_search_{name}").uncheck()
+    at.checkbox(key="tune_search_epochs").check()
+    at.checkbox(key="tune_search_target").check()
+    at.slider(key="tune_range_epochs").set_value((1, 2))
+    at.number_input(key="tune_trials").set_value(3)
+    at.button[0].click()  # the form's submit button
+    at.run()
+    assert not at.exception
+    for _ in range(600):  # a bound so a broken job cannot hang the suite; no speed asserted
+        if at.session_state["training_job"].finished:
+            break
+        time.sleep(0.5)
+    at.run()
+    assert not at.exception
+    job = at.session_state["training_job"]
+    assert job.state == "done"
+    titles = [
+        json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")
+    ]
+    assert any("validation period" in title for title in titles)
+    assert any("Which settings mattered" in title for title in titles)
+    assert any("two most important settings" in title for title in titles)
+    metrics = {metric.label: metric.value for metric in at.metric}
+    best = tuning.best_summary(job.study, job.store)
+    ratio = best["test"]["comparison"]["rmse_ratio"]
+    assert metrics["Held-out test: error relative to baseline"] == f"{ratio:.3f}x"
+    at.button(key="tune_train_best").click().run()
+    assert not at.exception
+    assert at.session_state["train_settings"] == tuning.best_config(best)
+    assert at.slider(key="form_lag").value == TINY.lag
+    assert at.slider(key="form_epochs").value == best["config"]["epochs"]
