@@ -11,7 +11,7 @@ from lstm_core.baselines import persistence_forecast
 from lstm_core.config import TrainConfig
 from lstm_core.evaluate import comparison, forecast_metrics, in_sample_naive_mae
 from lstm_core.model import layer_parameter_counts
-from lstm_core.preprocessing import PreparedData, check_config_fits, make_windows, prepare
+from lstm_core.preprocessing import PreparedData, make_windows, prepare_config
 from lstm_core.results import RunResult
 from lstm_core.train import ProgressHook, StopRequest, train_model
 
@@ -69,14 +69,7 @@ def run_training(
     With a validation period the run is also scored there, the figure to tune on; the test
     period's figures are the held-out judgement.
     """
-    check_config_fits(len(series), config)
-    prepared = prepare(
-        series,
-        config.lag,
-        config.train_fraction,
-        target=config.target,
-        validation_fraction=config.validation_fraction,
-    )
+    prepared = prepare_config(series, config)
     outcome = train_model(config, prepared, progress=progress, should_stop=should_stop)
     predicted, persistence, metrics, figures = score_period(
         prepared, outcome.test_predictions, prepared.test_start, prepared.test_count

@@ -313,3 +313,15 @@ def check_config_fits(price_count: int, config: Any) -> int:
         config.batch_size,
         validation_fraction=config.validation_fraction,
     )
+
+
+def prepare_config(series: pd.Series, config: Any) -> PreparedData:
+    """Check that `config` can train on `series`, then `prepare` the series for it."""
+    check_config_fits(len(series), config)
+    return prepare(
+        series,
+        config.lag,
+        config.train_fraction,
+        target=config.target,
+        validation_fraction=config.validation_fraction,
+    )

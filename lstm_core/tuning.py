@@ -43,7 +43,7 @@ from lstm_core.config import (
 )
 from lstm_core.errors import LabError
 from lstm_core.jobs import TrainingJob, series_fingerprint
-from lstm_core.preprocessing import prepare
+from lstm_core.preprocessing import prepare_config
 from lstm_core.store import RunStore, default_store_path
 
 LOGGER = logging.getLogger(__name__)
@@ -124,10 +124,7 @@ class SearchSpace:
         """A space from {name: (low, high)}; None takes the setting's default range."""
         unknown = sorted(set(ranges) - set(SETTINGS))
         if unknown:
-            raise ValueError(
-                f"{', '.join(unknown)} is not a setting a study can search; "
-                f"choose from {', '.join(SETTINGS)}."
-            )
+            raise ValueError(_not_searchable(", ".join(unknown)))
         rows = []
         for name in SETTINGS:
             if name in ranges:
@@ -176,6 +173,10 @@ class SearchSpace:
         raise KeyError(name)
 
 
+def _not_searchable(name: str) -> str:
+    return f"{name} is not a setting a study can search; choose from {', '.join(SETTINGS)}."
+
+
 def _ladder_between(setting: Setting, low: Any, high: Any) -> tuple[Any, ...]:
     if setting.kind == "choice":
         return setting.ladder
@@ -185,13 +186,16 @@ def _ladder_between(setting: Setting, low: Any, high: Any) -> tuple[Any, ...]:
 def _check_range(name: str, low: Any, high: Any) -> None:
     setting = SETTINGS.get(name)
     if setting is None:
-        raise ValueError(f"{name} is not a setting a study can search; choose from "
-                         f"{', '.join(SETTINGS)}.")  # fmt: skip
+        raise ValueError(_not_searchable(name))
     if setting.kind == "choice":
         return
+    kinds = int | float if setting.name == "learning_rate" else int
     for value in (low, high):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"The range of {setting.label} must be numbers, got {value!r}.")
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise ValueError(
+                f"The range of {setting.label} must be "
+                f"{'numbers' if kinds is not int else 'whole numbers'}, got {value!r}."
+            )
     if low > high:
         raise ValueError(
             f"The {setting.label} range runs from {low} down to {high}: its low end must not "
@@ -410,13 +414,7 @@ def run_trial(
 
     config = suggest_config(trial, plan.base, plan.space)
     trial.set_user_attr("config", config.to_dict())
-    prepared = prepare(
-        series,
-        config.lag,
-        config.train_fraction,
-        target=config.target,
-        validation_fraction=config.validation_fraction,
-    )
+    prepared = prepare_config(series, config)
     baseline_mse = validation_baseline_mse(prepared)
     pruned = False
     reported = 0

@@ -10,7 +10,7 @@ from lstm_core import tuning
 from lstm_core.config import BATCH_SIZE_CHOICES, LEARNING_RATE_CHOICES
 from lstm_core.errors import LabError
 from lstm_core.evaluate import ratio_verdict
-from lstm_core.preprocessing import check_fits
+from lstm_core.preprocessing import check_config_fits
 from pages import common
 
 common.ensure_navigation()
@@ -75,7 +75,7 @@ def study_form(earlier: list[str]) -> None:
             setting = tuning.SETTINGS[name]
             left, right = st.columns([1, 2])
             searched = left.checkbox(
-                setting.label.capitalize(),
+                setting.label[0].upper() + setting.label[1:],
                 value=widget["searched"],
                 key=f"tune_search_{name}",
                 help=HELP[name],
@@ -145,13 +145,7 @@ def study_form(earlier: list[str]) -> None:
             )
             plan = tuning.StudyPlan(base=base, space=tuning.SearchSpace.of(ranges), seed=int(seed))
             name = tuning.new_study_name(ticker, earlier)
-            check_fits(
-                len(prices.series(ticker)),
-                base.lag,
-                base.train_fraction,
-                base.batch_size,
-                validation_fraction=base.validation_fraction,
-            )
+            check_config_fits(len(prices.series(ticker)), base)
         else:
             stored = tuning.stored_study(name, storage(storage_url()))
             ticker = tuning.StudyPlan.from_attrs(stored.user_attrs, name).base.ticker
