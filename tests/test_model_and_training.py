@@ -82,11 +82,11 @@ def test_stop_request_ends_training_and_keeps_the_model(synthetic_series) -> Non
     )
     assert outcome.stopped
     # 232 windows at batch 8 are 29 batches, run as one call per epoch. The stop request is
-    # polled once before training and after each call: the third poll ends training after
-    # the second of five epochs.
+    # polled once before training, after each call and at each epoch's end: the third poll
+    # (at the end of the first epoch) ends training after the first of five epochs.
     assert calls["batches"] == 3
-    assert outcome.epochs_completed == 2
-    assert len(outcome.loss_history) == 2
+    assert outcome.epochs_completed == 1
+    assert len(outcome.loss_history) == 1
     prediction = outcome.model.predict(prepared.x_test[:2], verbose=0)
     assert prediction.shape == (2, 1) and np.all(np.isfinite(prediction))
 
