@@ -30,7 +30,7 @@ SPACE = tuning.SearchSpace.of(
 )
 
 
-def run(pruning: bool, trials: int, ticker: str, folder: Path) -> dict:
+def run(pruning: bool, trials: int, ticker: str, folder: Path, warmup: int = 0) -> dict:
     """One study; its training seconds, wall time, states and best value."""
     series = data.load_snapshot().series(ticker)
     base = tuning.DEFAULT_BASE.with_changes(
@@ -39,8 +39,9 @@ def run(pruning: bool, trials: int, ticker: str, folder: Path) -> dict:
     plan = tuning.StudyPlan(base=base, space=SPACE, seed=42, pruning=pruning)
     store = RunStore(folder / "runs.sqlite")
     name = "pruned" if pruning else "unpruned"
+    pruner = optuna.pruners.MedianPruner(n_warmup_steps=warmup) if pruning else None
     study, plan = tuning.create_or_load_study(
-        name, tuning.study_storage_url(store.path), plan, series_fingerprint(series)
+        name, tuning.study_storage_url(store.path), plan, series_fingerprint(series), pruner
     )
     started = time.perf_counter()
     tuning.optimize(study, plan, series, trials, store=store)
@@ -61,6 +62,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--ticker", default="MSFT")
+    parser.add_argument(
+        "--warmup-epochs",
+        type=int,
+        default=0,
+        help="the median pruner's n_warmup_steps: no pruning before this epoch (default 0)",
+    )
     arguments = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # TensorFlow's import and first tracing would fall on whichever study runs first.
@@ -70,8 +77,13 @@ def main() -> None:
     run_training(warm, data.load_snapshot().series(arguments.ticker))
     with tempfile.TemporaryDirectory() as folder:
         without = run(False, arguments.trials, arguments.ticker, Path(folder) / "without")
-        with_pruning = run(True, arguments.trials, arguments.ticker, Path(folder) / "with")
-    print(f"{arguments.trials} trials on {arguments.ticker}, searching {', '.join(SPACE.names())}")
+        with_pruning = run(
+            True, arguments.trials, arguments.ticker, Path(folder) / "with", arguments.warmup_epochs
+        )
+    print(
+        f"{arguments.trials} trials on {arguments.ticker}, searching {', '.join(SPACE.names())}; "
+        f"MedianPruner(n_warmup_steps={arguments.warmup_epochs}); steps are epochs, from 1"
+    )
     for label, figures in (("no pruning", without), ("MedianPruner", with_pruning)):
         print(
             f"{label:<13} fit {figures['train_seconds']:7.1f} s"
