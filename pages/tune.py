@@ -16,8 +16,7 @@ from pages import common
 common.ensure_navigation()
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-STUDY_KEY = "tune_study"
-"""The study this session shows: (storage URL, study name)."""
+STUDY_KEY = "tune_study"  # the study this session shows: (storage URL, study name)
 NEW_STUDY = "(a new study)"
 
 # The Train page form's limits, so that "Train this" can show any trial's settings.
