@@ -418,7 +418,7 @@ def _tune(arguments: argparse.Namespace) -> int:
     base = config_from_arguments(arguments)
     tuning.check_base(base)
     store = RunStore()
-    storage_url = arguments.storage or tuning.study_storage_url(store.path)
+    storage_url = arguments.storage or tuning.study_storage_url(store)
     name = arguments.study or tuning.new_study_name(base.ticker, tuning.study_names(storage_url))
     plan = tuning.StudyPlan(
         base=base, space=space, seed=arguments.seed, pruning=not arguments.no_pruning

@@ -179,6 +179,12 @@ class TrainingJob:
         self.state = "running"
         self.progress = progress
 
+    def unregister(self) -> None:
+        """Leave the server's queue of unfinished jobs (a job's thread does, when it ends)."""
+        with _UNFINISHED_LOCK:
+            if self in _UNFINISHED:
+                _UNFINISHED.remove(self)
+
     def _run_each(self) -> None:
         """Each config in turn; a stopped run ends the group."""
         self.loading = True
@@ -217,9 +223,7 @@ class TrainingJob:
             LOGGER.exception("training %s failed unexpectedly", self.config.label())
             return
         finally:
-            with _UNFINISHED_LOCK:
-                if self in _UNFINISHED:
-                    _UNFINISHED.remove(self)
+            self.unregister()
         self.result = self.results[-1]
         self.state = "stopped" if self.result.stopped else "done"
         if self.result.stopped:

@@ -23,7 +23,6 @@ import math
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,7 +43,7 @@ from lstm_core.config import (
 from lstm_core.errors import LabError
 from lstm_core.jobs import TrainingJob, series_fingerprint
 from lstm_core.preprocessing import prepare_config
-from lstm_core.store import RunStore, default_store_path
+from lstm_core.store import RunStore
 
 LOGGER = logging.getLogger(__name__)
 
@@ -263,10 +262,13 @@ def validation_baseline_mse(base_prepared: Any) -> float:
     return float(np.mean(errors**2))
 
 
-def study_storage_url(store_path: Path | None = None) -> str:
-    """Where studies live: studies.sqlite in the run store's folder, as a SQLAlchemy URL."""
-    folder = Path(store_path or default_store_path()).resolve().parent
-    return f"sqlite:///{folder / 'studies.sqlite'}"
+def study_storage_url(store: RunStore | None = None) -> str:
+    """Where studies live, as a SQLAlchemy URL: studies.sqlite in a SQLite run store's folder
+    (a damaged study file then leaves the runs alone), else the run store's own database."""
+    store = store or RunStore()
+    if store.path is None:
+        return store.url
+    return f"sqlite:///{store.path.resolve().parent / 'studies.sqlite'}"
 
 
 def open_storage(url: str) -> optuna.storages.BaseStorage:
@@ -586,7 +588,7 @@ class StudyJob(TrainingJob):
         if plan is not None:
             check_base(plan.base)
         self.store = store or RunStore()
-        self.storage_url = storage_url or study_storage_url(self.store.path)
+        self.storage_url = storage_url or study_storage_url(self.store)
         self.study, self.plan = create_or_load_study(
             name, self.storage_url, plan, series_fingerprint(series)
         )
@@ -633,6 +635,8 @@ class StudyJob(TrainingJob):
             self.state = "failed"
             LOGGER.exception("study %s failed unexpectedly", self.name)
             return
+        finally:
+            self.unregister()
         self.state = "stopped" if self._stop.is_set() else "done"
         LOGGER.info("study %s %s", self.name, self.state)
 

@@ -48,7 +48,7 @@ def storage(url: str) -> optuna.storages.BaseStorage:
 
 def storage_url() -> str:
     """Studies live next to the run store."""
-    return tuning.study_storage_url(common.run_store().path)
+    return tuning.study_storage_url(common.run_store())
 
 
 def study_form(earlier: list[str]) -> None:
@@ -163,6 +163,7 @@ def study_form(earlier: list[str]) -> None:
         st.error(f"This study cannot start: {error}")
         return
     st.session_state[common.JOB_KEY] = job.start()
+    st.session_state[common.JOB_PAGE_KEY] = st.session_state.get(common.PAGE_KEY)
     st.session_state[STUDY_KEY] = (job.storage_url, name)
     st.rerun()
 

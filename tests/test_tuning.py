@@ -14,7 +14,7 @@ import optuna
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lstm_core import cli, data, tuning
+from lstm_core import cli, data, jobs, tuning
 from lstm_core.config import TrainConfig
 from lstm_core.preprocessing import prepare
 from lstm_core.store import RunStore
@@ -53,7 +53,7 @@ def run_study(
     store = RunStore(tmp_path / "runs.sqlite")
     plan = tuning.StudyPlan(base=TINY, space=space, seed=5)
     study, plan = tuning.create_or_load_study(
-        name, tuning.study_storage_url(store.path), plan, "fingerprint", pruner=pruner
+        name, tuning.study_storage_url(store), plan, "fingerprint", pruner=pruner
     )
     tuning.optimize(study, plan, series, trials, store=store, **options)
     return study, store
@@ -143,7 +143,7 @@ def test_a_stop_keeps_the_finished_trials_and_a_continued_study_numbers_on(tmp_p
     assert [row["state"] for row in first] == ["COMPLETE", "FAIL"]
     assert study.get_trials()[1].user_attrs["failure"] == "stopped by you"
     # As after a restart: only the name and the storage are known.
-    url = tuning.study_storage_url(store.path)
+    url = tuning.study_storage_url(store)
     again, plan = tuning.create_or_load_study("resumed", url, None, "fingerprint")
     assert plan.space == SPACE and plan.base == TINY
     tuning.optimize(again, plan, msft, 1, store=store)
@@ -212,6 +212,8 @@ def test_tune_page_runs_a_study_and_opens_the_winner_in_train(monkeypatch) -> No
     assert not at.exception
     job = at.session_state["training_job"]
     assert job.state == "done"
+    # A finished study leaves the server's queue, so later trainings do not wait for it.
+    assert job not in jobs._UNFINISHED
     titles = [
         json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")
     ]
@@ -227,3 +229,4 @@ def test_tune_page_runs_a_study_and_opens_the_winner_in_train(monkeypatch) -> No
     assert at.session_state["train_settings"] == tuning.best_config(best)
     assert at.slider(key="form_lag").value == TINY.lag
     assert at.slider(key="form_epochs").value == best["config"]["epochs"]
+    assert at.session_state["form_target"] == best["config"]["target"]
