@@ -98,6 +98,7 @@ def test_a_shared_link_opened_first_on_a_fresh_server_shows_the_app(tmp_path, br
         "Train & Predict",
         "Compare runs",
         "Backtest",
+        "Tune",
         "Inside the LSTM",
     ]
     assert data_line == 1
