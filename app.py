@@ -7,10 +7,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import streamlit as st
 
-from pages import common
+from pages.shared import sidebar, startup
 
-common.keep_keras_state()
-common.log_training_events()
+startup.keep_keras_state()
+startup.log_training_events()
 st.set_page_config(page_title="LSTM Stock Lab", page_icon=":material/show_chart:", layout="wide")
 
 navigation = st.navigation(
@@ -23,7 +23,7 @@ navigation = st.navigation(
         st.Page("pages/inside.py", title="Inside the LSTM", icon=":material/biotech:"),
     ]
 )
-common.sidebar(navigation.title)
+sidebar.sidebar(navigation.title)
 navigation.run()
 # After the page is drawn, so the first visit never waits for it.
-common.warm_up_in_background()
+startup.warm_up_in_background()

@@ -1,10 +1,8 @@
 """Backtest: retrain before each of several origins and score the days after each one."""
 
-import json
 from functools import partial
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from lstm_core.backtest import (
@@ -18,13 +16,12 @@ from lstm_core.backtest import (
 )
 from lstm_core.config import PRESETS, TrainConfig
 from lstm_core.errors import LabError, StoreError
-from lstm_core.evaluate import format_pvalue
 from lstm_core.forecast import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, check_horizon
-from lstm_core.forecast_charts import fold_ratio_chart, horizon_error_chart, stitched_chart
 from lstm_core.jobs import TrainingJob
-from pages import common
+from pages.sections.backtest_view import show_backtest
+from pages.shared import jobs, saving, session
 
-common.ensure_navigation()
+session.ensure_navigation()
 
 BACKTEST_JOB_KEY = "backtest_job"
 BACKTEST_RESULT_KEY = "backtest_result"
@@ -50,7 +47,7 @@ def start_backtest(config: TrainConfig, folds: int, horizon: int) -> None:
     if running is not None and not running.finished:
         st.warning("A backtest is already running. Stop it or wait for it to finish first.")
         return
-    series = common.price_data().series(config.ticker)
+    series = session.price_data().series(config.ticker)
     try:
         check_horizon(horizon)
         plan_folds(config, len(series), folds)
@@ -62,7 +59,7 @@ def start_backtest(config: TrainConfig, folds: int, horizon: int) -> None:
         series,
         runner=partial(run_backtest, folds=folds, horizon=horizon),
         kind="backtest",
-        is_connected=common.session_connection(),
+        is_connected=jobs.session_connection(),
     ).start()
 
 
@@ -85,9 +82,9 @@ def collect_backtest() -> None:
 def save_backtest(result: BacktestResult) -> None:
     """Keep a backtest in the run store; a failure to save is said in the sidebar."""
     try:
-        common.run_store().save_backtest(result, owner=common.owner())
+        saving.run_store().save_backtest(result, owner=saving.owner())
     except (StoreError, OSError) as error:
-        st.session_state[common.STORE_MESSAGE_KEY] = f"This backtest could not be saved: {error}"
+        st.session_state[session.STORE_MESSAGE_KEY] = f"This backtest could not be saved: {error}"
 
 
 def load_saved_backtest() -> None:
@@ -96,9 +93,9 @@ def load_saved_backtest() -> None:
         return
     st.session_state[SAVED_KEY] = None
     try:
-        saved = common.run_store().latest_backtest(owner=common.owner())
+        saved = saving.run_store().latest_backtest(owner=saving.owner())
     except (StoreError, OSError) as error:
-        st.session_state[common.STORE_MESSAGE_KEY] = f"Saved backtests could not be read: {error}"
+        st.session_state[session.STORE_MESSAGE_KEY] = f"Saved backtests could not be read: {error}"
         return
     if saved is not None:
         st.session_state[BACKTEST_RESULT_KEY] = saved
@@ -127,105 +124,9 @@ def live_backtest() -> None:
         st.caption("Stopping; the folds already finished are kept…")
 
 
-def fold_table(result: BacktestResult) -> pd.DataFrame:
-    """One row per finished fold: when, how much history, and both one-day errors."""
-    return pd.DataFrame(
-        [
-            {
-                "fold": fold.number,
-                "trained up to": fold.origin_date.strftime("%Y-%m-%d"),
-                "tested": f"{fold.test_dates[0]:%Y-%m-%d} to {fold.test_dates[-1]:%Y-%m-%d}",
-                "training windows": fold.n_train,
-                "LSTM RMSE ($)": fold.metrics["lstm"]["rmse"],
-                "baseline RMSE ($)": fold.metrics["persistence"]["rmse"],
-                "ratio": fold.ratio,
-                "more than luck?": format_pvalue(fold.comparison["dm_pvalue"]),
-            }
-            for fold in result.folds
-        ]
-    )
-
-
-def summary_sentence(result: BacktestResult) -> str:
-    """The folds' ratios in plain words: mean, range, and how many beat persistence."""
-    summary = result.ratio_summary()
-    count = len(result.folds)
-    wins = int((result.ratios() < 1).sum())
-    text = (
-        f"Over {count} test blocks the LSTM's one-day error was on average "
-        f"{summary['mean']:.3f}x that of repeating yesterday's price"
-    )
-    if count > 1:
-        text += (
-            f" (from {summary['min']:.3f}x to {summary['max']:.3f}x; standard deviation "
-            f"{summary['sd']:.3f})"
-        )
-    return text + f". It beat the baseline in {wins} of {count} blocks."
-
-
-def show_backtest(result: BacktestResult) -> None:
-    """The finished folds: their ratios, error by days ahead, and the stitched forecasts."""
-    config = result.config
-    st.subheader(f"Backtest: {config.label()}")
-    if result.stopped:
-        st.warning(
-            f"Stopped: {len(result.folds)} of {result.folds_planned} folds had finished; "
-            "those are shown."
-        )
-    if not result.folds:
-        st.info("No fold finished before the stop, so there is nothing to show.")
-        return
-    st.info(summary_sentence(result))
-    labels = [f"{fold.number}: from {fold.test_dates[0]:%Y-%m}" for fold in result.folds]
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(fold_ratio_chart(labels, result.ratios()), key="backtest_ratio_chart")
-        st.caption(
-            "Each bar is one block of days, forecast one day ahead by a model trained only on "
-            "the days before it. Below the dashed line at 1 the LSTM beat repeating "
-            "yesterday's price; the grey band is the mean plus or minus one standard deviation."
-        )
-    with right:
-        st.plotly_chart(horizon_error_chart(result.by_horizon), key="backtest_horizon_chart")
-        st.caption(
-            "Typical error in dollars when forecasting 1, 2, … days ahead from each day of "
-            "every block (each forecast day feeds the next), against keeping today's price."
-        )
-    stitched = result.one_day()
-    st.plotly_chart(
-        stitched_chart(
-            stitched["dates"],
-            stitched["actual"],
-            stitched["lstm"],
-            stitched["persistence"],
-            [fold.test_dates[0] for fold in result.folds],
-        ),
-        key="backtest_stitched_chart",
-    )
-    st.dataframe(
-        fold_table(result),
-        hide_index=True,
-        column_config={
-            name: st.column_config.NumberColumn(format="%.3f")
-            for name in ("LSTM RMSE ($)", "baseline RMSE ($)", "ratio")
-        },
-    )
-    st.caption(
-        f"{result.seconds:,.0f} s in all, {result.fit_seconds:,.0f} s of it training. "
-        "'More than luck?' is the Diebold-Mariano test of each block's one-day errors."
-    )
-    st.download_button(
-        "Download the backtest (JSON)",
-        json.dumps(result.to_json(), indent=2),
-        file_name=f"{config.ticker}_backtest.json",
-        mime="application/json",
-        on_click="ignore",
-    )
-
-
 def backtest_form() -> tuple[TrainConfig, int, int] | None:
     """Ticker, settings, folds and days ahead; the choice when Run was pressed."""
-    ticker = common.ticker_select("backtest_ticker")
+    ticker = session.ticker_select("backtest_ticker")
     choices = setting_choices()
     with st.form("backtest_form"):
         name = st.selectbox(

@@ -7,9 +7,9 @@ import streamlit as st
 
 from lstm_core import charts
 from lstm_core.config import QUICK_DEMO
-from pages import common
+from pages.shared import jobs, session
 
-common.ensure_navigation()
+session.ensure_navigation()
 
 EXPLANATIONS = [
     (
@@ -56,7 +56,7 @@ EXPLANATIONS = [
 def explain() -> None:
     """The equations, each with a plain-language paragraph."""
     with st.expander(
-        "The LSTM's equations, in plain words", expanded=common.current_result() is None
+        "The LSTM's equations, in plain words", expanded=session.current_result() is None
     ):
         st.write(
             "Each day of the window, an LSTM layer reads the day's input X_t and its own "
@@ -74,16 +74,16 @@ def offer_quick_demo() -> None:
     """With no trained model: say so, and offer to train the quick demo here."""
     st.info(
         "There is no trained model in this session yet. Train one on the Train & Predict page, "
-        f"or train the quick demo here (its result takes {common.QUICK_DEMO_SECONDS}) to look "
+        f"or train the quick demo here (its result takes {session.QUICK_DEMO_SECONDS}) to look "
         "inside it."
     )
-    active = common.job()
+    active = session.job()
     if active is not None and not active.finished:
-        common.live_training("inside")
+        jobs.live_training("inside")
         return
     if st.button("Train the quick demo", type="primary", key="inside_quick_demo"):
-        config = QUICK_DEMO.with_changes(ticker=common.current_ticker())
-        common.start_job(config, common.price_data().series(config.ticker))
+        config = QUICK_DEMO.with_changes(ticker=session.current_ticker())
+        jobs.start_job(config, session.price_data().series(config.ticker))
         st.rerun()
 
 
@@ -190,9 +190,9 @@ st.write(
     "An LSTM reads a window of past prices one day at a time and keeps a memory that its gates "
     "control. Here you can watch those gates work on the model you trained."
 )
-common.collect_finished_job()
+jobs.collect_finished_job()
 explain()
-current = common.current_result()
+current = session.current_result()
 if current is None or current.model is None or current.prepared is None:
     offer_quick_demo()
 else:

@@ -4,9 +4,9 @@ import streamlit as st
 
 from lstm_core import charts, data
 from lstm_core.errors import DataError, RefreshError
-from pages import common
+from pages.shared import session
 
-common.ensure_navigation()
+session.ensure_navigation()
 
 st.title("Market")
 message = st.session_state.pop("market_message", None)
@@ -18,7 +18,7 @@ st.write(
     "so that a price years ago compares fairly with today's."
 )
 
-prices = common.price_data()
+prices = session.price_data()
 frame = prices.frame
 
 shared_axis = st.toggle(
@@ -32,7 +32,7 @@ st.plotly_chart(
 )
 
 st.subheader("One company in detail")
-ticker = common.ticker_select("market_ticker", label="Company")
+ticker = session.ticker_select("market_ticker", label="Company")
 series = prices.series(ticker)
 period = st.radio(
     "Show",
@@ -100,7 +100,7 @@ with refresh_column:
             except RefreshError as error:
                 st.session_state["market_message"] = ("error", str(error))
             else:
-                common.set_price_data(refreshed)
+                session.set_price_data(refreshed)
                 st.session_state["market_message"] = ("success", refreshed.description)
         st.rerun()
 with upload_column:
@@ -118,10 +118,10 @@ with upload_column:
         except DataError as error:
             st.session_state["market_message"] = ("error", str(error))
         else:
-            common.set_price_data(loaded)
+            session.set_price_data(loaded)
             st.session_state["market_message"] = ("success", loaded.description)
         st.rerun()
 if prices.source != "snapshot" and st.button("Back to the bundled snapshot"):
-    common.set_price_data(data.load_snapshot())
+    session.set_price_data(data.load_snapshot())
     st.session_state["market_message"] = ("success", "Back on the bundled snapshot.")
     st.rerun()

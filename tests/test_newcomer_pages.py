@@ -14,7 +14,7 @@ from lstm_core.config import PRESETS, QUICK_DEMO, TrainConfig
 from lstm_core.jobs import TrainingJob
 from lstm_core.pipeline import run_training
 from lstm_core.store import RunStore
-from pages import common
+from pages.shared import jobs, session
 from tests.plotly_json import values
 from tests.test_app_pages import click_train_and_wait, set_tiny_settings
 from tests.test_compare_and_inside_pages import APP, TINY, wait_for_job
@@ -99,8 +99,8 @@ def test_a_first_training_says_it_is_starting_not_waiting_for_another() -> None:
     first = held_job(QUICK_DEMO, gate)
     second = held_job(QUICK_DEMO, gate)
     try:
-        assert common.describe_progress(first).startswith("Starting")
-        assert common.describe_progress(second).startswith("Waiting to start (another training")
+        assert jobs.describe_progress(first).startswith("Starting")
+        assert jobs.describe_progress(second).startswith("Waiting to start (another training")
     finally:
         gate.set()
         first.wait(60)
@@ -114,14 +114,14 @@ def test_the_inside_page_and_the_sidebar_do_not_show_two_statuses(monkeypatch) -
     at.switch_page("pages/inside.py").run()
     next(button for button in at.button if button.label == "Train the quick demo").click().run()
     assert not at.exception
-    assert at.session_state[common.JOB_PAGE_KEY] == "Inside the LSTM"
+    assert at.session_state[session.JOB_PAGE_KEY] == "Inside the LSTM"
     assert at.get("progress"), "the Inside page shows the progress"
     # The sidebar leaves it to the page that started the training, on Inside as on Train.
     # (AppTest draws the sidebar on a session's first run only: a session of its own.)
     gate = threading.Event()
     on_inside = new_app()
     on_inside.session_state["training_job"] = held_job(TINY.with_changes(seed=3), gate)
-    on_inside.session_state[common.JOB_PAGE_KEY] = "Inside the LSTM"
+    on_inside.session_state[session.JOB_PAGE_KEY] = "Inside the LSTM"
     try:
         on_inside.switch_page("pages/inside.py").run()
         sidebar = [caption.value for caption in on_inside.sidebar.caption]
@@ -131,7 +131,7 @@ def test_the_inside_page_and_the_sidebar_do_not_show_two_statuses(monkeypatch) -
     finally:
         gate.set()
         on_inside.session_state["training_job"].wait(60)
-    assert not common.shows_progress_itself("Inside the LSTM", "train", "Market")
+    assert not jobs.shows_progress_itself("Inside the LSTM", "train", "Market")
     wait_for_job(at)
 
 

@@ -22,7 +22,7 @@ from lstm_core.config import TrainConfig, normalize_ticker
 from lstm_core.errors import RefreshError
 
 ROOT = Path(__file__).resolve().parent.parent
-UI_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+UI_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py"))]
 
 RAW_HTML_CALLS = {"html"}  # st.html and components.html render their argument as HTML
 MARKDOWN_CALLS = {"markdown", "write", "caption", "title", "header", "subheader", "html"}

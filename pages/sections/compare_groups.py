@@ -1,0 +1,224 @@
+"""The Compare runs page's seed repeats and lag x batch-size sweep: start a group, show its summary.
+
+Not a page: pages/compare.py calls `seed_section` and `sweep_section`.
+"""
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from lstm_core import charts, experiments
+from lstm_core.config import TUTORIAL_MODEL_1, TUTORIAL_MODEL_2, TrainConfig
+from lstm_core.errors import LabError
+from lstm_core.evaluate import METRIC_LABELS
+from lstm_core.jobs import run_key, series_fingerprint
+from lstm_core.preprocessing import check_fits
+from pages.shared import formatting, jobs, session
+
+SEED_CHOICES = [42, 7, 2024, 1, 99]
+
+# The metrics the seed table shows, named as on the Train page. (A string here would be drawn
+# on the page: Streamlit's magic writes a page script's bare strings.)
+SPREAD_METRICS = ("rmse", "mae", "mse_scaled", "direction_accuracy")
+
+
+def group_by_settings(results: list[Any]) -> dict[str, list[Any]]:
+    """Runs that differ only in their seed, grouped under one label."""
+    groups: dict[str, list[Any]] = {}
+    for result in results:
+        config = result.config
+        label = (
+            f"{config.ticker} lag {config.lag}, batch {config.batch_size}, {config.epochs} epochs"
+        )
+        groups.setdefault(label, []).append(result)
+    return groups
+
+
+def start_group(configs: list[TrainConfig], kind: str) -> None:
+    """Start several runs in the background, after checking that each can train.
+
+    Runs trained before in this session with the same settings, seed and data are reused, as
+    the Train page does: repeating a sweep shows it at once instead of training it again.
+    """
+    active = session.job()
+    if active is not None and not active.finished:
+        st.warning("A training is already running. Stop it or wait for it to finish first.")
+        return
+    series = session.price_data().series(configs[0].ticker)
+    try:
+        for config in configs:
+            check_fits(
+                len(series),
+                config.lag,
+                config.train_fraction,
+                config.batch_size,
+                validation_fraction=config.validation_fraction,
+            )
+    except LabError as error:
+        st.error(f"These settings cannot be trained: {error}")
+        return
+    fingerprint = series_fingerprint(series)
+    keys = [run_key(config, fingerprint) for config in configs]
+    new = [
+        config for config, key in zip(configs, keys, strict=True) if key not in session.results()
+    ]
+    if not new:
+        st.session_state["last_group"] = {"kind": kind, "keys": keys}
+        st.info(
+            f"All {len(configs)} runs were trained before with the same settings, seed and data: "
+            "showing them at once."
+        )
+        return
+    if len(new) < len(configs):
+        st.info(
+            f"{len(configs) - len(new)} of the {len(configs)} runs were trained before with the "
+            f"same settings, seed and data; only the other {len(new)} train now."
+        )
+    jobs.start_job(new, series, kind=kind, group_keys=keys)
+
+
+def spread_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The seed table as a person reads it: the Train page's metric names and decimals."""
+    shown = table[table["metric"].isin(SPREAD_METRICS)].copy()
+    for column in ("mean", "std", "min", "max"):
+        shown[column] = [
+            formatting.format_metric(name, value)
+            for name, value in zip(shown["metric"], shown[column], strict=True)
+        ]
+    shown["metric"] = shown["metric"].map(METRIC_LABELS)
+    return shown
+
+
+def show_last_group(kind: str) -> None:
+    """The spread over seeds, or the sweep's heatmap, of the last group of runs of `kind`."""
+    group = st.session_state.get("last_group")
+    if not group or group["kind"] != kind:
+        return
+    runs = [session.results()[key] for key in group["keys"] if key in session.results()]
+    if not runs:
+        return
+    if group["kind"] == "seeds":
+        st.markdown("#### Seed repeats: mean and spread")
+        groups = group_by_settings(runs)
+        for label, members in groups.items():
+            st.markdown(f"**{label}**, {len(members)} seeds")
+            st.dataframe(
+                spread_display(experiments.spread_table(members)),
+                hide_index=True,
+                column_config={
+                    "mean": st.column_config.TextColumn(help=formatting.NO_DIRECTION_HELP)
+                },
+            )
+        if len(groups) == 2:
+            (first_label, first), (second_label, second) = groups.items()
+            st.info(experiments.difference_verdict(first, second, (first_label, second_label)))
+        baseline = runs[0].metrics["persistence"]["rmse"]
+        st.info(
+            f"'Tomorrow = today' has a held-out test RMSE of ${baseline:,.2f}. "
+            + experiments.group_verdict(groups)
+        )
+    elif group["kind"] == "sweep":
+        period = experiments.ranking_period(runs)
+        if period == "validation":
+            st.markdown("#### Sweep: validation error relative to the baseline")
+            st.caption(
+                "Coloured by the validation period, the one to tune on; each run's held-out "
+                "test figure is in the saved runs' table."
+            )
+        else:
+            st.markdown("#### Sweep: held-out test error relative to the baseline")
+            st.caption(
+                "These runs have no validation period, so this is the test period: choosing "
+                "the best cell here tunes on the test and flatters it. Add a validation share "
+                "to tune honestly."
+            )
+        st.plotly_chart(
+            charts.ratio_heatmap(experiments.heatmap_frame(runs, period), period), key="heatmap"
+        )
+
+
+def group_progress(kind: str) -> None:
+    """The running group's progress right below the buttons that started it."""
+    active = session.job()
+    if active is not None and not active.finished and active.kind == kind:
+        jobs.live_training(kind)
+
+
+def seed_section() -> None:
+    """One click to repeat the tutorial's configs (or the current settings) over seeds."""
+    st.subheader("Repeat with several seeds")
+    st.write(
+        "One run says little: a different random start can change the error a lot. Repeat a "
+        "setting with several seeds to see whether a difference is real or luck."
+    )
+    seed_count = st.slider("Seeds per setting", 2, 5, 3, key="seed_count")
+    seeds = SEED_CHOICES[:seed_count]
+    ticker = session.current_ticker()
+    model_1 = TUTORIAL_MODEL_1.with_changes(ticker=ticker)
+    model_2 = TUTORIAL_MODEL_2.with_changes(ticker=ticker)
+    left, middle, right = st.columns(3)
+    if left.button(
+        f"Tutorial model 1 (batch 200), {seed_count} seeds",
+        help="Fast: about a minute per seed here.",
+    ):
+        start_group(experiments.seed_configs(model_1, seeds), "seeds")
+    if middle.button(
+        f"Tutorial model 2 (batch 1), {seed_count} seeds",
+        help="Slow: batch 1 makes over a thousand small steps per epoch (minutes per seed).",
+    ):
+        start_group(experiments.seed_configs(model_2, seeds), "seeds")
+    if right.button(
+        f"Both tutorial models, {seed_count} seeds",
+        help="The tutorial's experiment, done properly. The slowest choice.",
+    ):
+        configs = experiments.seed_configs(model_1, seeds) + experiments.seed_configs(
+            model_2, seeds
+        )
+        start_group(configs, "seeds")
+    settings = st.session_state.get("train_settings")
+    if settings is not None and st.button(
+        f"Your last settings, {seed_count} seeds", help=settings.label()
+    ):
+        start_group(experiments.seed_configs(settings, seeds), "seeds")
+    group_progress("seeds")
+    show_last_group("seeds")
+
+
+def sweep_section() -> None:
+    """A small grid of lag x batch size, short epochs, as a heatmap."""
+    st.subheader("Sweep lag and batch size")
+    with st.form("sweep_form"):
+        lags = st.multiselect("Lags (days)", [10, 20, 30, 60, 90, 120], default=[20, 60])
+        batch_sizes = st.multiselect(
+            "Batch sizes", [8, 16, 32, 64, 128, 200, 256], default=[32, 200]
+        )
+        epochs = st.slider("Epochs for each run", 1, 10, 2)
+        small = st.toggle("Small model (32/16 units) for speed", value=True)
+        learns_changes = st.toggle(
+            "Learn daily changes (recommended)",
+            value=True,
+            help="Off: the tutorial's price levels.",
+        )
+        validation_fraction = st.select_slider(
+            "Validation share (the period the heatmap ranks on)",
+            [0.0, 0.05, 0.1, 0.15, 0.2],
+            value=0.1,
+            help="0 ranks on the held-out test period, which then no longer tests anything.",
+        )
+        submitted = st.form_submit_button("Run the sweep")
+    if submitted:
+        if not lags or not batch_sizes:
+            st.error("Pick at least one lag and one batch size.")
+            return
+        base = TrainConfig(
+            ticker=session.current_ticker(),
+            epochs=epochs,
+            target="change" if learns_changes else "level",
+            validation_fraction=float(validation_fraction),
+        )
+        if small:
+            base = base.with_changes(units=(32, 16), dense_units=16)
+        start_group(experiments.grid_configs(base, lags, batch_sizes), "sweep")
+    group_progress("sweep")
+    show_last_group("sweep")

@@ -1,0 +1,53 @@
+"""Saving runs: the run store, opened once per session, and whose runs this session sees.
+
+Not a page.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from lstm_core.errors import StoreError
+from pages.shared.session import STORE_MESSAGE_KEY
+
+if TYPE_CHECKING:
+    from lstm_core.store import RunStore
+
+
+def owner() -> str:
+    """Whose runs this session sees in the store: everyone's locally, or its own when private.
+
+    Set LSTM_LAB_PRIVATE_RUNS=1 when serving a class, so no one sees another's saved runs.
+    """
+    if os.environ.get("LSTM_LAB_PRIVATE_RUNS") == "1":
+        return st.session_state.setdefault("owner", uuid.uuid4().hex)
+    return "local"
+
+
+def run_store() -> RunStore:
+    """The run store, opened once per session; its `notice` says what went wrong on opening.
+
+    A damaged SQLite file is set aside; a configured database that cannot be opened (down,
+    wrong URL) is replaced by the embedded default for this session. Raises StoreError when
+    no store can be opened.
+    """
+    if "run_store" not in st.session_state:
+        # Imported here: SQLAlchemy's import costs the Market page ~0.3 s it does not need.
+        from lstm_core.store import open_run_store
+
+        st.session_state["run_store"] = open_run_store()
+    return st.session_state["run_store"]
+
+
+def save_run(result: Any, group: str | None = None) -> None:
+    """Keep a finished run in the store; a failure to save is said in the sidebar, not raised."""
+    try:
+        result.run_id = run_store().save(result, owner=owner(), group=group)
+    except (StoreError, OSError) as error:
+        st.session_state[STORE_MESSAGE_KEY] = f"This run could not be saved: {error}"
+    else:
+        st.session_state.pop(STORE_MESSAGE_KEY, None)
