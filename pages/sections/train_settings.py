@@ -19,11 +19,8 @@ from lstm_core.preprocessing import split_count
 from pages.shared import session
 
 BATCH_SIZES = list(BATCH_SIZE_CHOICES)
-
 LEARNING_RATES = list(LEARNING_RATE_CHOICES)
-
 SETTINGS_KEY = "train_settings"
-
 FORM_FIELDS = {
     "form_lag": "lag",
     "form_batch": "batch_size",
@@ -36,24 +33,16 @@ FORM_FIELDS = {
     "form_validation": "validation_fraction",
     "form_patience": "patience",
 }
-
 TARGET_LABELS = {
     "change": "Daily changes (recommended)",
     "level": "Price level (the tutorial's way)",
 }
-
 LAG_RANGE = (2, 250)
-
 EPOCH_RANGE = (1, 100)
-
 UNIT_MAX = 512
-
 SHARE_RANGE = (0.5, 0.95)
-
 SHARE_STEP = 0.05
-
 VALIDATION_RANGE = (0.0, 0.3)
-
 PATIENCE_RANGE = (0, 20)
 
 
@@ -158,7 +147,6 @@ OWN_SETTINGS = "(your own settings)"
 # Seconds per training step of the tutorial model at batch 1 or 2 (bench/bench_training.py:
 # about 11 s an epoch of 1,160 steps on this project's 2-core machines).
 SECONDS_PER_SMALL_STEP = 0.0095
-
 SLOW_WARNING_SECONDS = 60
 
 

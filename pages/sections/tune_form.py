@@ -15,7 +15,6 @@ from lstm_core.preprocessing import check_config_fits
 from pages.shared import jobs, saving, session
 
 STUDY_KEY = "tune_study"  # the study this session shows: (storage URL, study name)
-
 NEW_STUDY = "(a new study)"
 
 # The Train page form's limits, so that "Train this" can show any trial's settings.
@@ -28,7 +27,6 @@ RANGE_WIDGETS: dict[str, dict[str, Any]] = {
     "learning_rate": {"widget": "ladder", "options": LEARNING_RATE_CHOICES, "searched": True},
     "target": {"widget": None, "searched": False},
 }
-
 HELP = {
     "lag": "How many past days the model sees.",
     "batch_size": "How many windows it looks at before each correction.",

@@ -31,13 +31,10 @@ JOB_PAGES = {
     "tune": "Tune",
 }
 """The page that shows a job's live progress, by its kind, when no page is recorded."""
-
 GROUP_KEY = "_group_keys"
 """Every run key of the group being trained, the reused ones included, in order."""
-
 CLUSTER_NOTE_KEY = "cluster_note"
 """A finished run's word on how the cluster treated it (run again elsewhere, or trained here)."""
-
 CLUSTER_DOWN_KEY = "cluster_unreachable"
 
 

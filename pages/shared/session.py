@@ -13,24 +13,15 @@ from lstm_core import data
 from lstm_core.jobs import TrainingJob
 
 TICKER_KEY = "ticker"
-
 DATA_KEY = "price_data"
-
 JOB_KEY = "training_job"
-
 RESULTS_KEY = "results"
-
 CURRENT_KEY = "current_result"
-
 APP_RAN_KEY = "_app_ran"
-
 STORE_MESSAGE_KEY = "store_message"
-
 PAGE_KEY = "_current_page"
-
 JOB_PAGE_KEY = "_job_page"
 """The page that started the session's job: it shows the job's live progress itself."""
-
 QUICK_DEMO_SECONDS = "5 to 10 seconds"
 """Click to result for the quick demo, first and second training alike (bench/bench_app.py)."""
 
