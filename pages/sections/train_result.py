@@ -137,6 +137,7 @@ def show_result(result: Any, previous: bool = False) -> None:
         "yes" if pvalue is not None and pvalue < SIGNIFICANCE_LEVEL else "no",
         delta=format_pvalue(pvalue),
         delta_color="off",
+        delta_arrow="off",
         help="The Diebold-Mariano test (with Harvey's small-sample correction) asks whether the "
         "two forecasts' squared errors differ by more than chance day-to-day variation would "
         f"give. 'Yes' when p is below {SIGNIFICANCE_LEVEL}.",
@@ -155,6 +156,7 @@ def show_result(result: Any, previous: bool = False) -> None:
         formatting.format_metric("direction_accuracy", lstm["direction_accuracy"]),
         delta=None if up_share is None else f"up days: {up_share:.1%}",
         delta_color="off",
+        delta_arrow="off",
         help=direction_help,
     )
     st.dataframe(
