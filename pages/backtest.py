@@ -7,7 +7,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lstm_core.backtest import (
+from lstm_core.charts.forecast import fold_ratio_chart, horizon_error_chart, stitched_chart
+from lstm_core.config import PRESETS, TrainConfig
+from lstm_core.errors import LabError, StoreError
+from lstm_core.evaluation.metrics import format_pvalue
+from lstm_core.execution.jobs import TrainingJob
+from lstm_core.forecasting.backtest import (
     BACKTEST_SHARE,
     DEFAULT_FOLDS,
     MAX_FOLDS,
@@ -16,12 +21,7 @@ from lstm_core.backtest import (
     plan_folds,
     run_backtest,
 )
-from lstm_core.config import PRESETS, TrainConfig
-from lstm_core.errors import LabError, StoreError
-from lstm_core.evaluate import format_pvalue
-from lstm_core.forecast import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, check_horizon
-from lstm_core.forecast_charts import fold_ratio_chart, horizon_error_chart, stitched_chart
-from lstm_core.jobs import TrainingJob
+from lstm_core.forecasting.forecast import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, check_horizon
 from pages import common
 
 common.ensure_navigation()

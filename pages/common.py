@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
-from lstm_core import charts, cluster, data, warmup
+from lstm_core import charts, data
 from lstm_core.config import QUICK_DEMO, TrainConfig
 from lstm_core.errors import StoreError
-from lstm_core.jobs import TrainingJob
+from lstm_core.execution import cluster
+from lstm_core.execution.jobs import TrainingJob
+from lstm_core.model import warmup
 
 if TYPE_CHECKING:
-    from lstm_core.store import RunStore
+    from lstm_core.experiments.store import RunStore
 
 TICKER_KEY = "ticker"
 DATA_KEY = "price_data"

@@ -13,8 +13,9 @@ from lstm_core.config import (
     QUICK_DEMO,
     TrainConfig,
 )
+from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
-from lstm_core.evaluate import (
+from lstm_core.evaluation.metrics import (
     METRIC_LABELS,
     METRIC_NAMES,
     SIGNIFICANCE_LEVEL,
@@ -22,7 +23,7 @@ from lstm_core.evaluate import (
     range_note,
     ratio_verdict,
 )
-from lstm_core.jobs import run_key, series_fingerprint
+from lstm_core.execution.jobs import run_key
 from lstm_core.preprocessing import check_fits, split_count
 from pages import common, forecast_view
 
@@ -595,7 +596,7 @@ def show_result(result: Any, previous: bool = False) -> None:
     )
     if result.model is not None:
         if getattr(result, "model_bytes", None) is None:
-            from lstm_core.model import model_to_bytes
+            from lstm_core.model.network import model_to_bytes
 
             result.model_bytes = model_to_bytes(result.model)
         download_right.download_button(

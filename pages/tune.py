@@ -6,10 +6,11 @@ import optuna
 import pandas as pd
 import streamlit as st
 
-from lstm_core import tuning
 from lstm_core.config import BATCH_SIZE_CHOICES, LEARNING_RATE_CHOICES
 from lstm_core.errors import LabError
-from lstm_core.evaluate import ratio_verdict
+from lstm_core.evaluation.metrics import ratio_verdict
+from lstm_core.execution.study_job import StudyJob
+from lstm_core.experiments import tuning
 from lstm_core.preprocessing import check_config_fits
 from pages import common
 
@@ -148,7 +149,7 @@ def study_form(earlier: list[str]) -> None:
         else:
             stored = tuning.stored_study(name, storage(storage_url()))
             ticker = tuning.StudyPlan.from_attrs(stored.user_attrs, name).base.ticker
-        job = tuning.StudyJob(
+        job = StudyJob(
             name,
             plan,
             prices.series(ticker),

@@ -14,9 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from lstm_core import cli, cluster, data, experiments
+from lstm_core import cli, data
 from lstm_core.config import TrainConfig
-from lstm_core.jobs import CLOSED_TAB, TrainingJob
+from lstm_core.execution import cluster
+from lstm_core.execution.jobs import CLOSED_TAB, TrainingJob
+from lstm_core.experiments import sweeps as experiments
 from tests.dask_cluster import local_cluster
 from tests.streamlit_server import free_port
 from tests.test_app_pages import click_train_and_wait, new_app, set_tiny_settings, texts
@@ -120,7 +122,7 @@ def _wait_for_epochs(job: TrainingJob, epochs: int, beat: bool) -> None:
 
 def _check_kept_model(result, series) -> None:
     """The weights that came back are the trained ones: they reproduce the test predictions."""
-    from lstm_core.pipeline import evaluate_predictions
+    from lstm_core.model.pipeline import evaluate_predictions
 
     scaled = result.model.predict(result.prepared.x_test, verbose=0).reshape(-1)
     predicted, _, _ = evaluate_predictions(result.prepared, scaled)

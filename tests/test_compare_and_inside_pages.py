@@ -10,10 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import data
-from lstm_core import store as store_module
 from lstm_core.config import TrainConfig
-from lstm_core.pipeline import run_training
-from lstm_core.store import RunStore
+from lstm_core.experiments import store as store_module
+from lstm_core.experiments.store import RunStore
+from lstm_core.model.pipeline import run_training
 from tests.plotly_json import values
 from tests.postgres_server import free_port
 

@@ -715,7 +715,7 @@ def test_load_cached_returns_none_when_absent_or_corrupt(tmp_path: Path) -> None
     assert data.load_cached(["../etc"], cache_dir=tmp_path) is None
 
 
-@pytest.mark.parametrize("module", ["lstm_core.data", "lstm_core.store"])
+@pytest.mark.parametrize("module", ["lstm_core.data", "lstm_core.experiments.store"])
 def test_importing_data_or_the_store_loads_no_streamlit_tensorflow_or_yfinance(module) -> None:
     code = (
         f"import sys, {module}; "

@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 import sqlalchemy
 
-from lstm_core import store as store_module
 from lstm_core.config import TrainConfig
 from lstm_core.errors import StoreError
-from lstm_core.experiments import (
+from lstm_core.experiments import store as store_module
+from lstm_core.experiments.store import RUNS, RunStore, open_run_store, store_url
+from lstm_core.experiments.sweeps import (
     SequentialExecutor,
     difference_verdict,
     grid_configs,
@@ -28,9 +29,8 @@ from lstm_core.experiments import (
     seed_configs,
     spread_table,
 )
-from lstm_core.pipeline import run_training
-from lstm_core.results import RunResult
-from lstm_core.store import RUNS, RunStore, open_run_store, store_url
+from lstm_core.model.pipeline import run_training
+from lstm_core.model.results import RunResult
 from tests.postgres_server import free_port
 
 TINY = TrainConfig(ticker="SYN", lag=10, batch_size=32, epochs=1, units=(8,), dense_units=0)

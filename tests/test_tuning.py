@@ -14,10 +14,12 @@ import optuna
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lstm_core import cli, data, jobs, tuning
+from lstm_core import cli, data
 from lstm_core.config import TrainConfig
+from lstm_core.execution import jobs
+from lstm_core.experiments import tuning
+from lstm_core.experiments.store import RunStore
 from lstm_core.preprocessing import prepare
-from lstm_core.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from lstm_core.config import TrainConfig
 from lstm_core.errors import NotEnoughDataError
-from lstm_core.forecast import check_horizon, horizon_errors, recursive_forecast
+from lstm_core.forecasting.forecast import check_horizon, horizon_errors, recursive_forecast
 from lstm_core.preprocessing import make_windows
 
 MIN_FOLDS = 2
@@ -349,7 +349,7 @@ not trace a new prediction function per fold."""
 
 
 def _forecaster(config: TrainConfig, model: Any) -> Any:
-    from lstm_core.model import build_model
+    from lstm_core.model.network import build_model
 
     key = (config.lag, config.units, config.dense_units)
     if key not in _FORECASTERS:
@@ -377,8 +377,8 @@ def run_backtest(
     horizon = check_horizon(horizon)
     plans = plan_folds(config, len(series), folds)
     # Imported here so that planning (and a page checking its settings) needs no TensorFlow.
-    from lstm_core.pipeline import run_training
-    from lstm_core.train import TRAINING_LOCK
+    from lstm_core.model.pipeline import run_training
+    from lstm_core.model.training import TRAINING_LOCK
 
     prices = np.asarray(series.to_numpy(), dtype=np.float64)
     dates = pd.DatetimeIndex(series.index)

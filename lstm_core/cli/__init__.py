@@ -18,18 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from lstm_core import data
-from lstm_core.backtest import DEFAULT_FOLDS, plan_folds, run_backtest
 from lstm_core.config import TARGETS, TrainConfig
 from lstm_core.errors import LabError
-from lstm_core.evaluate import METRIC_LABELS, METRIC_NAMES, format_pvalue, ratio_verdict
-from lstm_core.forecast import (
+from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES, format_pvalue, ratio_verdict
+from lstm_core.forecasting.backtest import DEFAULT_FOLDS, plan_folds, run_backtest
+from lstm_core.forecasting.forecast import (
     DEFAULT_HORIZON,
     LEVELS,
     check_forecast_fits,
     check_horizon,
     look_ahead,
 )
-from lstm_core.jobs import series_fingerprint
 from lstm_core.preprocessing import check_config_fits
 
 
@@ -151,7 +150,7 @@ def add_backtest_command(commands: argparse._SubParsersAction) -> None:
 
 def add_tune_command(commands: argparse._SubParsersAction) -> None:
     """`tune`: an Optuna study over the settings, scored on the validation period."""
-    from lstm_core.tuning import DEFAULT_BASE, SETTINGS
+    from lstm_core.experiments.tuning import DEFAULT_BASE, SETTINGS
 
     tune = commands.add_parser(
         "tune",
@@ -229,7 +228,7 @@ def load_prices(arguments: argparse.Namespace, ticker: str) -> data.PriceData:
 
 def cluster_client(arguments: argparse.Namespace) -> Any:
     """A Dask client for --scheduler (or $LSTM_LAB_DASK), or None to train in this process."""
-    from lstm_core import cluster
+    from lstm_core.execution import cluster
 
     address = cluster.scheduler_address(arguments.scheduler)
     return None if address is None else cluster.connect(address)
@@ -249,11 +248,11 @@ def _train(arguments: argparse.Namespace) -> int:
     client = cluster_client(arguments)
     if client is None:
         # TensorFlow is imported only now, after the cheap checks have passed.
-        from lstm_core.pipeline import run_training
+        from lstm_core.model.pipeline import run_training
 
         result = run_training(config, series)
     else:
-        from lstm_core.cluster import ClusterRunner
+        from lstm_core.execution.cluster import ClusterRunner
 
         print(f"training on the Dask cluster at {client.scheduler.address}")
         try:
@@ -282,13 +281,13 @@ def _train(arguments: argparse.Namespace) -> int:
 def _sweep(arguments: argparse.Namespace) -> int:
     import time
 
-    from lstm_core import experiments
+    from lstm_core.experiments import sweeps
 
     base = config_from_arguments(arguments)
     configs = [
         config
-        for seed in experiments.seed_configs(base, arguments.seeds)
-        for config in experiments.grid_configs(seed, arguments.lags, arguments.batch_sizes)
+        for seed in sweeps.seed_configs(base, arguments.seeds)
+        for config in sweeps.grid_configs(seed, arguments.lags, arguments.batch_sizes)
     ]
     prices = load_prices(arguments, base.ticker)
     series = prices.series(base.ticker)
@@ -297,14 +296,14 @@ def _sweep(arguments: argparse.Namespace) -> int:
     client = cluster_client(arguments)
     started = time.perf_counter()
     if client is None:
-        results = experiments.run_configs(configs, series)
+        results = sweeps.run_configs(configs, series)
     else:
-        from lstm_core import cluster
+        from lstm_core.execution import cluster
 
         print(f"training {len(configs)} runs on the Dask cluster at {client.scheduler.address}")
         try:
             with cluster.translated_errors(client, "the sweep"):
-                results = experiments.run_configs(configs, series, cluster.cluster_executor(client))
+                results = sweeps.run_configs(configs, series, cluster.cluster_executor(client))
         finally:
             client.close()
     seconds = time.perf_counter() - started
@@ -346,7 +345,7 @@ def _forecast(arguments: argparse.Namespace) -> int:
     check_config_fits(len(series), config)
     check_forecast_fits(len(series), config.lag, config.validation_fraction, horizon)
 
-    from lstm_core.pipeline import run_training
+    from lstm_core.model.pipeline import run_training
 
     result = run_training(config, series)
     ahead = look_ahead(result.model, result.prepared, horizon)
@@ -410,8 +409,8 @@ def _print_trial(row: dict[str, Any]) -> None:
 
 
 def _tune(arguments: argparse.Namespace) -> int:
-    from lstm_core import tuning
-    from lstm_core.store import RunStore
+    from lstm_core.experiments import tuning
+    from lstm_core.experiments.store import RunStore
 
     tuning.check_study_request(arguments.trials, arguments.timeout)
     space = tuning.SearchSpace.parse(arguments.search)
@@ -429,7 +428,9 @@ def _tune(arguments: argparse.Namespace) -> int:
         print(f"continuing study {name!r} ({len(stored.trials)} trials so far)")
     series = load_prices(arguments, plan.base.ticker).series(plan.base.ticker)
     check_config_fits(len(series), plan.base)
-    study, plan = tuning.create_or_load_study(name, storage_url, plan, series_fingerprint(series))
+    study, plan = tuning.create_or_load_study(
+        name, storage_url, plan, data.series_fingerprint(series)
+    )
     print(f"study {name!r} on {plan.base.ticker}, searching {', '.join(plan.space.names())}")
     started = time.perf_counter()
     tuning.optimize(

@@ -38,9 +38,9 @@ from sqlalchemy.pool import NullPool
 
 from lstm_core.config import TrainConfig
 from lstm_core.errors import StoreError
-from lstm_core.results import RunResult
+from lstm_core.model.results import RunResult
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STORE_URL = "sqlite:///runs/runs.sqlite"
 """The embedded default; a relative SQLite path in a URL is taken from the project's folder."""
 STORE_VARIABLE = "LSTM_LAB_STORE"
@@ -83,7 +83,7 @@ BACKTESTS = Table(
     Column("content", Text, nullable=False),
     sqlite_autoincrement=True,
 )
-"""Walk-forward backtests (lstm_core.backtest), each kept whole as its JSON."""
+"""Walk-forward backtests (lstm_core.forecasting.backtest), each kept whole as its JSON."""
 TABLE_COLUMNS = [
     "id", "when", "ticker", "lag", "batch", "epochs", "units", "learning rate", "train share",
     "seed", "target", "validation share", "validation ratio", "LSTM RMSE ($)",
@@ -261,7 +261,7 @@ class RunStore:
         """Store a RunResult (with its model when it has one); return the new run's id."""
         model_bytes = getattr(result, "model_bytes", None)
         if model_bytes is None and getattr(result, "model", None) is not None:
-            from lstm_core.model import model_to_bytes
+            from lstm_core.model.network import model_to_bytes
 
             model_bytes = model_to_bytes(result.model)
             result.model_bytes = model_bytes
@@ -385,7 +385,7 @@ class RunStore:
             ).scalar()
         if model is None:
             raise StoreError(f"Run {run_id} has no saved model.")
-        from lstm_core.model import model_from_bytes
+        from lstm_core.model.network import model_from_bytes
 
         return model_from_bytes(bytes(model))
 
@@ -403,7 +403,7 @@ class RunStore:
 
     def latest_backtest(self, owner: str | None = None) -> Any | None:
         """The newest stored backtest (only `owner`'s, when given), or None."""
-        from lstm_core.backtest import BacktestResult
+        from lstm_core.forecasting.backtest import BacktestResult
 
         query = select(BACKTESTS.c.content).order_by(BACKTESTS.c.id.desc()).limit(1)
         if owner is not None:

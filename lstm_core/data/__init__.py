@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import math
 import os
@@ -24,7 +25,7 @@ import pandas as pd
 from lstm_core.config import normalize_ticker
 from lstm_core.errors import DataError, NotEnoughDataError, RefreshError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT_PATH: Path = PROJECT_ROOT / "data" / "prices_2015-04-01_2021-03-31.csv"
 DEFAULT_CACHE_DIR: Path = PROJECT_ROOT / "data" / "cache"
 
@@ -926,3 +927,11 @@ def summary_table(data: PriceData) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def series_fingerprint(series: pd.Series) -> str:
+    """A short hash of a price series' dates and values, to tell whether a result still applies."""
+    digest = hashlib.sha256()
+    digest.update(np.asarray(series.index.asi8 if hasattr(series.index, "asi8") else []).tobytes())
+    digest.update(np.asarray(series.to_numpy(), dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]

@@ -37,7 +37,7 @@ import pandas as pd
 
 from lstm_core.config import TrainConfig
 from lstm_core.errors import LabError
-from lstm_core.experiments import train_task
+from lstm_core.experiments.sweeps import train_task
 
 LOGGER = logging.getLogger(__name__)
 
@@ -211,17 +211,17 @@ def remote_training(
 
 
 def _load_progress_type(progress: Callable[[Any], None] | None) -> None:
-    """Import lstm_core.train (and TensorFlow) in the caller's thread when progress is wanted.
+    """Import lstm_core.model.training (and TensorFlow) in the caller's thread for progress.
 
-    Reports are rebuilt as lstm_core.train.Progress in the client's event-loop thread; a first
-    import there would hold up every other message for seconds.
+    Reports are rebuilt as lstm_core.model.training.Progress in the client's event-loop thread; a
+    first import there would hold up every other message for seconds.
     """
     if progress is not None:
-        importlib.import_module("lstm_core.train")
+        importlib.import_module("lstm_core.model.training")
 
 
 def _progress_from_message(message: dict[str, Any]) -> Any:
-    from lstm_core.train import Progress
+    from lstm_core.model.training import Progress
 
     values = dict(message)
     values["epoch_losses"] = tuple(values.get("epoch_losses") or ())
@@ -348,8 +348,8 @@ class ClusterRunner:
             result.cluster_note = RERUN_NOTE
             self.notes.append(RERUN_NOTE)
         if self.restore_model and result.model is None and getattr(result, "model_bytes", None):
-            from lstm_core.model import model_from_bytes
-            from lstm_core.train import TRAINING_LOCK
+            from lstm_core.model.network import model_from_bytes
+            from lstm_core.model.training import TRAINING_LOCK
 
             # Keras builds models through global state: two threads at once can fail
             # (tensorflow#33986), and other sessions' jobs load their results too.
@@ -476,7 +476,7 @@ def _unreachable_errors() -> tuple[type[BaseException], ...]:
 
 
 def cluster_executor(client: Any, retries: int = RETRIES) -> Any:
-    """A concurrent.futures executor on the cluster for lstm_core.experiments' groups.
+    """A concurrent.futures executor on the cluster for lstm_core.experiments.sweeps' groups.
 
     `map(train_task, configs, series...)` then runs one config per free worker; a task whose
     worker dies runs again elsewhere. Results keep their order.
@@ -491,7 +491,7 @@ def train_here(
     should_stop: Callable[[], bool] | None = None,
 ) -> Any:
     """`run_training` in this process: the fall-back when the scheduler is lost mid-run."""
-    from lstm_core.pipeline import run_training
+    from lstm_core.model.pipeline import run_training
 
     return run_training(config, series, progress=progress, should_stop=should_stop)
 

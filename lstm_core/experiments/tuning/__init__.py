@@ -18,7 +18,6 @@ figure.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -40,12 +39,10 @@ from lstm_core.config import (
     TARGETS,
     TrainConfig,
 )
+from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
-from lstm_core.jobs import TrainingJob, series_fingerprint
+from lstm_core.experiments.store import RunStore
 from lstm_core.preprocessing import prepare_config
-from lstm_core.store import RunStore
-
-LOGGER = logging.getLogger(__name__)
 
 STUDY_FORMAT = 1
 """Bumped when what a study keeps in its user attributes changes."""
@@ -412,7 +409,7 @@ def run_trial(
     training stops there and optuna.TrialPruned is raised. A complete trial is saved as a run.
     """
     # Imported here so that planning a study (and the page that does it) stays light.
-    from lstm_core.pipeline import run_training
+    from lstm_core.model.pipeline import run_training
 
     config = suggest_config(trial, plan.base, plan.space)
     trial.set_user_attr("config", config.to_dict())
@@ -563,82 +560,6 @@ def study_report(study: optuna.Study, store: RunStore, seconds: float) -> dict[s
         "best": best_summary(study, store),
         "seconds": seconds,
     }
-
-
-class StudyJob(TrainingJob):
-    """A study in a background thread that a page can poll and stop (no Streamlit here).
-
-    It shares TrainingJob's heartbeat, disconnect check and stop; `trial_index` counts this
-    run's trials (0-based) and `progress` is the current trial's training progress.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        plan: StudyPlan | None,
-        series: pd.Series,
-        trials: int,
-        timeout: float | None = None,
-        storage_url: str | None = None,
-        store: RunStore | None = None,
-        owner: str = "local",
-        is_connected: Callable[[], bool] | None = None,
-    ) -> None:
-        check_study_request(trials, timeout)
-        if plan is not None:
-            check_base(plan.base)
-        self.store = store or RunStore()
-        self.storage_url = storage_url or study_storage_url(self.store)
-        self.study, self.plan = create_or_load_study(
-            name, self.storage_url, plan, series_fingerprint(series)
-        )
-        super().__init__(self.plan.base, series, kind="tune", is_connected=is_connected)
-        self.name = name
-        self.n_trials = trials
-        self.timeout = timeout
-        self.owner = owner
-        self.trial_index = 0
-        self.trial_number: int | None = None
-        self.report: dict[str, Any] | None = None
-        self.started_at = time.monotonic()
-
-    def _on_trial_start(self, index: int) -> None:
-        self.trial_index = index
-
-    def _on_trial_progress(self, number: int, progress: Any) -> None:
-        self.trial_number = number
-        self._on_progress(progress)
-
-    def _run(self) -> None:
-        self.state = "running"
-        try:
-            optimize(
-                self.study,
-                self.plan,
-                self.series,
-                self.n_trials,
-                timeout=self.timeout,
-                store=self.store,
-                owner=self.owner,
-                progress=self._on_trial_progress,
-                should_stop=self._should_stop,
-                on_trial_start=self._on_trial_start,
-            )
-            self.report = study_report(self.study, self.store, time.monotonic() - self.started_at)
-        except (LabError, ValueError) as error:
-            self.error = str(error)
-            self.state = "failed"
-            return
-        except Exception as error:
-            # A thread that dies silently leaves the page waiting forever; report instead.
-            self.error = f"The study failed unexpectedly ({type(error).__name__}: {error})."
-            self.state = "failed"
-            LOGGER.exception("study %s failed unexpectedly", self.name)
-            return
-        finally:
-            self.unregister()
-        self.state = "stopped" if self._stop.is_set() else "done"
-        LOGGER.info("study %s %s", self.name, self.state)
 
 
 def complete_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
