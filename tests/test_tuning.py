@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -39,7 +40,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 @pytest.fixture(scope="module")
-def msft() -> "data.pd.Series":
+def msft() -> pd.Series:
     return data.load_snapshot().series("MSFT")
 
 
