@@ -10,7 +10,7 @@ import streamlit as st
 from lstm_core.charts.forecast import fold_ratio_chart, horizon_error_chart, stitched_chart
 from lstm_core.config import PRESETS, TrainConfig
 from lstm_core.errors import LabError, StoreError
-from lstm_core.evaluation.metrics import format_pvalue
+from lstm_core.evaluation.significance import format_pvalue
 from lstm_core.execution.jobs import TrainingJob
 from lstm_core.forecasting.backtest import (
     BACKTEST_SHARE,

@@ -15,14 +15,8 @@ from lstm_core.config import (
 )
 from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
-from lstm_core.evaluation.metrics import (
-    METRIC_LABELS,
-    METRIC_NAMES,
-    SIGNIFICANCE_LEVEL,
-    format_pvalue,
-    range_note,
-    ratio_verdict,
-)
+from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES, range_note
+from lstm_core.evaluation.significance import SIGNIFICANCE_LEVEL, format_pvalue, ratio_verdict
 from lstm_core.execution.jobs import run_key
 from lstm_core.preprocessing import check_fits, split_count
 from pages import common, forecast_view

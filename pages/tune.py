@@ -8,7 +8,7 @@ import streamlit as st
 
 from lstm_core.config import BATCH_SIZE_CHOICES, LEARNING_RATE_CHOICES
 from lstm_core.errors import LabError
-from lstm_core.evaluation.metrics import ratio_verdict
+from lstm_core.evaluation.significance import ratio_verdict
 from lstm_core.execution.study_job import StudyJob
 from lstm_core.experiments import tuning
 from lstm_core.preprocessing import check_config_fits

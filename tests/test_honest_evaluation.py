@@ -10,7 +10,7 @@ from scipy import stats
 
 from lstm_core.config import TrainConfig
 from lstm_core.errors import NotEnoughDataError
-from lstm_core.evaluation.metrics import (
+from lstm_core.evaluation.significance import (
     comparison,
     diebold_mariano,
     direction_test_pvalue,

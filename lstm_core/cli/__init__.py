@@ -20,7 +20,8 @@ from typing import Any
 from lstm_core import data
 from lstm_core.config import TARGETS, TrainConfig
 from lstm_core.errors import LabError
-from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES, format_pvalue, ratio_verdict
+from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES
+from lstm_core.evaluation.significance import format_pvalue, ratio_verdict
 from lstm_core.forecasting.backtest import DEFAULT_FOLDS, plan_folds, run_backtest
 from lstm_core.forecasting.forecast import (
     DEFAULT_HORIZON,

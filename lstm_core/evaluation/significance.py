@@ -1,0 +1,111 @@
+"""Whether the LSTM beats persistence by more than chance: Diebold-Mariano, direction test."""
+
+from __future__ import annotations
+
+import numpy as np
+
+SIGNIFICANCE_LEVEL = 0.05
+"""A gap counts as more than luck below this p-value."""
+
+
+MIN_TESTED_DAYS = 3
+"""Fewer days than this get no significance test (its variance needs a few)."""
+
+
+def diebold_mariano(
+    actual: np.ndarray, model_forecast: np.ndarray, baseline_forecast: np.ndarray
+) -> tuple[float, float]:
+    """Diebold-Mariano test on squared errors, Harvey-adjusted: (statistic, two-sided p-value).
+
+    Negative statistics favour the model. Identical forecasts (or errors whose squared
+    difference never varies) carry no evidence either way: (0.0, 1.0).
+    """
+    from statsmodels.tsa.stattools import diebold_mariano_test
+
+    actual = np.asarray(actual, dtype=np.float64)
+    model_forecast = np.asarray(model_forecast, dtype=np.float64)
+    baseline_forecast = np.asarray(baseline_forecast, dtype=np.float64)
+    if not actual.shape == model_forecast.shape == baseline_forecast.shape or actual.ndim != 1:
+        raise ValueError("actual and both forecasts must be 1-D arrays of the same length")
+    if len(actual) < MIN_TESTED_DAYS:
+        raise ValueError(f"the Diebold-Mariano test needs at least {MIN_TESTED_DAYS} forecasts")
+    loss_difference = (model_forecast - actual) ** 2 - (baseline_forecast - actual) ** 2
+    if np.allclose(loss_difference, loss_difference[0], rtol=0, atol=1e-12):
+        return 0.0, 1.0
+    result = diebold_mariano_test(
+        actual, model_forecast, baseline_forecast, criterion="mse", harvey_adj=True
+    )
+    return float(result.statistic), float(result.pvalue)
+
+
+def direction_test_pvalue(real_moves: np.ndarray, predicted_moves: np.ndarray) -> float | None:
+    """Pesaran-Timmermann p-value that predicted moves' signs track the real ones (two-sided).
+
+    None when the test is undefined: a forecaster whose predicted moves all share one sign
+    (persistence predicts no move at all) or a period whose real moves all share one sign.
+    """
+    from statsmodels.stats.diagnostic import pesaran_timmermann
+
+    real_up = np.asarray(real_moves) > 0
+    predicted_up = np.asarray(predicted_moves) > 0
+    if real_up.all() or not real_up.any() or predicted_up.all() or not predicted_up.any():
+        return None
+    return float(pesaran_timmermann(real_moves, predicted_moves).pvalue)
+
+
+def comparison(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    baseline: np.ndarray,
+    last_known: np.ndarray,
+) -> dict[str, float | None]:
+    """The headline figures of one period: RMSE ratio to persistence and both tests' p-values."""
+    actual = np.asarray(actual, dtype=np.float64)
+    model_rmse = float(np.sqrt(np.mean((np.asarray(predicted) - actual) ** 2)))
+    baseline_rmse = float(np.sqrt(np.mean((np.asarray(baseline) - actual) ** 2)))
+    statistic, pvalue = (
+        diebold_mariano(actual, predicted, baseline)
+        if len(actual) >= MIN_TESTED_DAYS
+        else (None, None)
+    )
+    last_known = np.asarray(last_known, dtype=np.float64)
+    return {
+        "rmse_ratio": model_rmse / baseline_rmse if baseline_rmse > 0 else float("nan"),
+        "dm_statistic": statistic,
+        "dm_pvalue": pvalue,
+        "direction_pvalue": direction_test_pvalue(
+            actual - last_known, np.asarray(predicted) - last_known
+        ),
+        "up_share": float(np.mean(actual > last_known)),
+    }
+
+
+def ratio_verdict(figures: dict[str, float | None], period: str = "held-out test") -> str:
+    """The verdict in plain words: the error ratio to persistence and whether it is more than luck.
+
+    For example "On the held-out test period the LSTM's error is 0.98x the baseline's, a gap
+    within what luck explains (p = 0.41)."
+    """
+    ratio = figures["rmse_ratio"]
+    pvalue = figures["dm_pvalue"]
+    lead = f"On the {period} period the LSTM's typical error is {ratio:.2f}x the baseline's"
+    if pvalue is None or ratio is None or not np.isfinite(ratio):
+        return lead + "."
+    shown = format_pvalue(pvalue)
+    if pvalue >= SIGNIFICANCE_LEVEL:
+        return lead + f", a gap within what luck explains ({shown})."
+    if ratio < 1:
+        return lead + f": the LSTM is better, and the gap is more than luck ({shown})."
+    return (
+        lead + ": the LSTM is worse than repeating yesterday's price, and the gap is more than "
+        f"luck ({shown})."
+    )
+
+
+def format_pvalue(pvalue: float | None) -> str:
+    """'p = 0.41', 'p = 0.012', 'p < 0.001'; a dash when the test does not apply."""
+    if pvalue is None or not np.isfinite(pvalue):
+        return "p: -"
+    if pvalue < 0.001:
+        return "p < 0.001"
+    return f"p = {pvalue:.2f}" if pvalue >= 0.1 else f"p = {pvalue:.3f}"
