@@ -33,7 +33,8 @@ import pandas as pd
 
 from lstm_core import data
 from lstm_core.config import QUICK_DEMO, RECOMMENDED, TUTORIAL_MODEL_1, TrainConfig
-from lstm_core.forecasting.backtest import fold_config, plan_folds, run_backtest
+from lstm_core.forecasting.backtest import run_backtest
+from lstm_core.forecasting.folds import fold_config, plan_folds
 from lstm_core.forecasting.forecast import LEVELS, look_ahead, origin_forecasts
 from lstm_core.model.network import build_model
 from lstm_core.model.pipeline import run_training

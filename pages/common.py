@@ -227,7 +227,7 @@ def run_store() -> RunStore:
     """
     if "run_store" not in st.session_state:
         # Imported here: SQLAlchemy's import costs the Market page ~0.3 s it does not need.
-        from lstm_core.store import open_run_store
+        from lstm_core.experiments.store import open_run_store
 
         st.session_state["run_store"] = open_run_store()
     return st.session_state["run_store"]

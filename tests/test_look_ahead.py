@@ -21,7 +21,8 @@ import pytest
 from lstm_core.config import TrainConfig
 from lstm_core.errors import NotEnoughDataError
 from lstm_core.experiments.store import RunStore
-from lstm_core.forecasting.backtest import fold_boundaries, fold_config, plan_folds, run_backtest
+from lstm_core.forecasting.backtest import run_backtest
+from lstm_core.forecasting.folds import fold_boundaries, fold_config, plan_folds
 from lstm_core.forecasting.forecast import (
     MIN_VOLATILITY,
     BandsNeedValidationError,

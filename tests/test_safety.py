@@ -190,7 +190,7 @@ def tiny_run():
 def _tables(location: str) -> list[str]:
     import sqlalchemy
 
-    from lstm_core.experiments.store import store_url
+    from lstm_core.experiments.store_database import store_url
 
     with sqlalchemy.create_engine(store_url(location)).connect() as connection:
         return sorted(sqlalchemy.inspect(connection).get_table_names())

@@ -22,7 +22,8 @@ from lstm_core.config import TARGETS, TrainConfig
 from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES
 from lstm_core.evaluation.significance import format_pvalue, ratio_verdict
-from lstm_core.forecasting.backtest import DEFAULT_FOLDS, plan_folds, run_backtest
+from lstm_core.forecasting.backtest import run_backtest
+from lstm_core.forecasting.folds import DEFAULT_FOLDS, plan_folds
 from lstm_core.forecasting.forecast import (
     DEFAULT_HORIZON,
     LEVELS,
