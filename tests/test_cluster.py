@@ -17,6 +17,7 @@ import pytest
 from lstm_core import cli, data
 from lstm_core.config import TrainConfig
 from lstm_core.execution import cluster
+from lstm_core.execution.cluster import connection
 from lstm_core.execution.jobs import CLOSED_TAB, TrainingJob
 from lstm_core.experiments import sweeps as experiments
 from tests.dask_cluster import local_cluster
@@ -217,7 +218,7 @@ def test_a_sweep_without_a_scheduler_trains_here_seed_by_seed(
 
 
 def test_an_unreachable_scheduler_is_one_sentence_and_cli_exit_2(capsys, monkeypatch) -> None:
-    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(connection, "CONNECT_TIMEOUT", 1.0)
     address = f"tcp://127.0.0.1:{free_port()}"
     status = cli.main(["sweep", "--lags", "10", "--batch-sizes", "64", "--scheduler", address])
     captured = capsys.readouterr()
@@ -273,7 +274,7 @@ def test_the_train_page_trains_on_the_cluster_and_links_its_dashboard(
 
 
 def test_an_unreachable_scheduler_is_said_on_the_page_and_training_stays_here(monkeypatch):
-    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(connection, "CONNECT_TIMEOUT", 1.0)
     address = f"tcp://127.0.0.1:{free_port()}"
     monkeypatch.setenv(cluster.ENVIRONMENT_VARIABLE, address)
     monkeypatch.setattr(cluster, "SHARED_CLUSTER", cluster.SharedCluster())
