@@ -20,7 +20,7 @@ SNAPSHOT_PATH: Path = PROJECT_ROOT / "data" / "prices_2015-04-01_2021-03-31.csv"
 
 
 def read_tidy_csv(path: Path) -> pd.DataFrame:
-    """Read a long CSV this module wrote (snapshot or cache); DataError if it is not one."""
+    """Read a long CSV the app wrote (snapshot or cache); DataError if it is not one."""
     try:
         raw = pd.read_csv(
             path,
