@@ -53,7 +53,7 @@ CLUSTER_HOST ?= 127.0.0.1
 SCHEDULER_PORT ?= 8786
 DASHBOARD_PORT ?= 8787
 CLUSTER_DIR := runs/cluster
-WORKER_OPTIONS := --nthreads 1 --nworkers 1 --preload lstm_core.pipeline
+WORKER_OPTIONS := --nthreads 1 --nworkers 1 --preload lstm_core.model.pipeline
 
 cluster: $(VENV)/.installed
 	@mkdir -p $(CLUSTER_DIR)

@@ -9,7 +9,7 @@ and the most progress-bar changes seen in any one second. Prints the numbers, a 
 
 The first training comes as a person's does: the app opens on the Market page, the person
 reads it for READ_SECONDS, then goes to Train. Meanwhile the app loads TensorFlow and the
-quick demo's model in the background (lstm_core/warmup.py); `--read-seconds 0` clicks at once.
+quick demo's model in the background (lstm_core/model/warmup.py); `--read-seconds 0` clicks at once.
 
     .venv/bin/python bench/bench_app.py [--read-seconds 5]
 """

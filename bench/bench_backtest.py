@@ -1,12 +1,14 @@
 """The walk-forward backtest's cost and what it measures, for a preset on one ticker.
 
-1. Cost: the backtest's wall time (`lstm_core.backtest.run_backtest`: every fold's training
+1. Cost: the backtest's wall time
+   (`lstm_core.forecasting.backtest.run_backtest`: every fold's training
    through the app's code path, its one-day scoring and its 1..H-day recursive forecasts)
    over the sum of its folds' plain `model.fit(verbose=0)` times (a fresh model per fold, the
    same windows, validation data, early stopping, seed and epochs). Goal: <= 1.2.
 2. What it measures: each fold's one-day RMSE ratio to persistence, their mean and spread, the
    RMSE by days ahead; and, for one plain run of the same preset, the coverage of the look-ahead
-   bands on the held-out test period (`lstm_core.forecast.look_ahead`), adaptive (the app's)
+   bands on the held-out test period (`lstm_core.forecasting.forecast.look_ahead`),
+   adaptive (the app's)
    and fixed-width, beside a random walk's band.
 
     .venv/bin/python bench/bench_backtest.py [--ticker MSFT] [--preset recommended]
@@ -30,11 +32,12 @@ import keras
 import pandas as pd
 
 from lstm_core import data
-from lstm_core.backtest import fold_config, plan_folds, run_backtest
 from lstm_core.config import QUICK_DEMO, RECOMMENDED, TUTORIAL_MODEL_1, TrainConfig
-from lstm_core.forecast import LEVELS, look_ahead, origin_forecasts
-from lstm_core.model import build_model
-from lstm_core.pipeline import run_training
+from lstm_core.forecasting.backtest import run_backtest
+from lstm_core.forecasting.folds import fold_config, plan_folds
+from lstm_core.forecasting.forecast import LEVELS, look_ahead, origin_forecasts
+from lstm_core.model.network import build_model
+from lstm_core.model.pipeline import run_training
 from lstm_core.preprocessing import prepare
 
 PRESET_NAMES = {"recommended": RECOMMENDED, "tutorial1": TUTORIAL_MODEL_1, "quick": QUICK_DEMO}

@@ -3,7 +3,7 @@
 Two measurements, each in process first and then on the cluster:
 
 1. an 8-config sweep of the quick demo (lags 20/30/40/60 x batch sizes 32/64), through
-   lstm_core.experiments.run_configs: one after another here, one per free worker there.
+   lstm_core.experiments.sweeps.run_configs: one after another here, one per free worker there.
    Both start cold (a fresh process, fresh workers; TensorFlow imported in each), so every
    config's model is built and traced once in both;
 2. 4 trainings started at once, as 4 sessions would (quick demo, seeds 1-4), each a
@@ -30,9 +30,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lstm_core import cluster, data, experiments
+from lstm_core import data
 from lstm_core.config import QUICK_DEMO
-from lstm_core.jobs import TrainingJob
+from lstm_core.execution import cluster
+from lstm_core.execution.jobs import TrainingJob
+from lstm_core.experiments import sweeps as experiments
 from tests.dask_cluster import local_cluster
 
 LAGS = [20, 30, 40, 60]

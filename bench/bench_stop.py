@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lstm_core import data
 from lstm_core.config import TrainConfig
-from lstm_core.pipeline import run_training
+from lstm_core.model.pipeline import run_training
 
 
 def stop_latency(series, batch_size: int, after: float) -> tuple[float, int]:

@@ -1,7 +1,8 @@
 """Live training in the app's code path against plain `model.fit(verbose=0)`, interleaved.
 
 For each batch size both sides build the same model with the same seed on the same MSFT windows
-and train the same epochs; "ours" is `lstm_core.train.train_model` with a progress hook that
+and train the same epochs; "ours" is `lstm_core.model.training.train_model` with a progress
+hook that
 does what the app's job does (keep the latest progress for the page to draw). Prints a table and,
 as its last line, the median time ratios (ours / plain).
 
@@ -25,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from lstm_core.config import TrainConfig
-from lstm_core.model import build_model
+from lstm_core.model.network import build_model
+from lstm_core.model.training import train_model
 from lstm_core.preprocessing import PreparedData, prepare
-from lstm_core.train import train_model
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "data" / "prices_2015-04-01_2021-03-31.csv"
 EPOCHS = {200: 10, 32: 10, 1: 2}

@@ -22,9 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import optuna
 
-from lstm_core import data, tuning
-from lstm_core.jobs import series_fingerprint
-from lstm_core.store import RunStore
+from lstm_core import data
+from lstm_core.data import series_fingerprint
+from lstm_core.experiments import tuning
+from lstm_core.experiments.store import RunStore
 
 SPACE = tuning.SearchSpace.of(
     {"lag": (10, 90), "batch_size": (16, 256), "learning_rate": (0.0003, 0.01)}
@@ -72,7 +73,7 @@ def main() -> None:
     arguments = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # TensorFlow's import and first tracing would fall on whichever study runs first.
-    from lstm_core.pipeline import run_training
+    from lstm_core.model.pipeline import run_training
 
     warm = tuning.DEFAULT_BASE.with_changes(ticker=arguments.ticker, units=(32, 16), epochs=1)
     run_training(warm, data.load_snapshot().series(arguments.ticker))

@@ -23,7 +23,7 @@ import numpy as np
 
 from lstm_core import data
 from lstm_core.config import RECOMMENDED
-from lstm_core.pipeline import run_training
+from lstm_core.model.pipeline import run_training
 
 TICKERS = ("AAPL", "GOOG", "MSFT", "AMZN")
 

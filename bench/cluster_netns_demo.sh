@@ -44,7 +44,7 @@ PYTHONPATH="$ROOT" TF_CPP_MIN_LOG_LEVEL=2 "$BIN/dask" scheduler --host "$HOST_IP
 SCHEDULER_PID=$!
 ip netns exec "$NS" env PYTHONPATH="$ROOT" TF_CPP_MIN_LOG_LEVEL=2 "$BIN/dask" worker \
 	"tcp://$HOST_IP:$PORT" --host "$NS_IP" --nthreads 1 --nworkers 1 \
-	--preload lstm_core.pipeline >"$LOGS/worker.log" 2>&1 &
+	--preload lstm_core.model.pipeline >"$LOGS/worker.log" 2>&1 &
 WORKER_PID=$!
 
 cd "$ROOT"
@@ -54,7 +54,9 @@ import time
 
 from distributed import Client
 
-from lstm_core import cli, cluster, data, experiments
+from lstm_core import cli, data
+from lstm_core.execution import cluster
+from lstm_core.experiments import sweeps as experiments
 from lstm_core.config import TrainConfig
 
 address = f"tcp://{sys.argv[1]}:{sys.argv[2]}"

@@ -22,8 +22,8 @@ import numpy as np
 
 from lstm_core import data
 from lstm_core.config import PRESETS
-from lstm_core.experiments import seed_configs
-from lstm_core.pipeline import run_training
+from lstm_core.experiments.sweeps import seed_configs
+from lstm_core.model.pipeline import run_training
 
 TICKERS = ("AAPL", "GOOG", "MSFT", "AMZN")
 DEFAULT_PRESETS = (

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lstm_core import data
 from lstm_core.config import TUTORIAL_MODEL_1, TUTORIAL_MODEL_2
-from lstm_core.experiments import difference_verdict, seed_configs, spread_table
-from lstm_core.pipeline import run_training
+from lstm_core.experiments.sweeps import difference_verdict, seed_configs, spread_table
+from lstm_core.model.pipeline import run_training
 
 
 def main() -> None:

@@ -5,19 +5,19 @@ from typing import Any
 
 import streamlit as st
 
-from lstm_core.backtest import (
+from lstm_core.config import PRESETS, TrainConfig
+from lstm_core.errors import LabError, StoreError
+from lstm_core.execution.jobs import TrainingJob
+from lstm_core.forecasting.backtest import run_backtest
+from lstm_core.forecasting.backtest_results import BacktestResult
+from lstm_core.forecasting.folds import (
     BACKTEST_SHARE,
     DEFAULT_FOLDS,
     MAX_FOLDS,
     MIN_FOLDS,
-    BacktestResult,
     plan_folds,
-    run_backtest,
 )
-from lstm_core.config import PRESETS, TrainConfig
-from lstm_core.errors import LabError, StoreError
-from lstm_core.forecast import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, check_horizon
-from lstm_core.jobs import TrainingJob
+from lstm_core.forecasting.forecast import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, check_horizon
 from pages.sections.backtest_view import show_backtest
 from pages.shared import jobs, saving, session
 

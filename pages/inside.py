@@ -93,15 +93,15 @@ def simple_rnn_saliency(result: Any, window: np.ndarray) -> np.ndarray | None:
     key = id(result)
     if key not in cache:
         return None
-    from lstm_core.internals import input_saliency
+    from lstm_core.model.internals import input_saliency
 
     return input_saliency(cache[key], window)
 
 
 def train_simple_rnn(result: Any) -> None:
     """Train the comparison SimpleRNN (same units, same data, same seed) in this script run."""
-    from lstm_core.internals import build_simple_rnn_model
-    from lstm_core.train import train_model
+    from lstm_core.model.internals import build_simple_rnn_model
+    from lstm_core.model.training import train_model
 
     config = result.config.with_changes(epochs=min(result.config.epochs, 5))
     if config.batch_size < 16:
@@ -114,7 +114,7 @@ def train_simple_rnn(result: Any) -> None:
 
 def show_inside(result: Any) -> None:
     """Gates, states and saliency of the trained model on one test window."""
-    from lstm_core.internals import input_saliency, memory_reach, trace_window
+    from lstm_core.model.internals import input_saliency, memory_reach, trace_window
 
     prepared = result.prepared
     config = result.config

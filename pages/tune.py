@@ -6,8 +6,8 @@ The form and the study view are in pages/sections/tune_form.py and pages/section
 import optuna
 import streamlit as st
 
-from lstm_core import tuning
 from lstm_core.errors import LabError
+from lstm_core.experiments import tuning
 from pages.sections.tune_form import STUDY_KEY, storage, storage_url, study_form
 from pages.sections.tune_study import live_study, show_study
 from pages.shared import session

@@ -123,7 +123,7 @@ def local_cluster(
             "--no-dashboard",
         ]
         if project_code:
-            worker_arguments += ["--preload", "lstm_core.pipeline"]
+            worker_arguments += ["--preload", "lstm_core.model.pipeline"]
         for index in range(workers):
             started.append(_start(worker_arguments, log_folder / f"worker-{index}.log", variables))
         with Client(address, timeout=60, set_as_default=False) as client:

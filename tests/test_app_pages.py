@@ -250,7 +250,7 @@ def test_stop_keeps_the_model_trained_so_far() -> None:
 def test_training_status_shows_in_the_sidebar_except_on_the_page_showing_it() -> None:
     from lstm_core import data
     from lstm_core.config import QUICK_DEMO
-    from lstm_core.jobs import TrainingJob
+    from lstm_core.execution.jobs import TrainingJob
 
     def waits_for_stop(config, series, progress, should_stop):
         for _ in range(6000):  # a bound only, so a broken test cannot hang

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstm_core import data
+from lstm_core.data import csv_reader
 from lstm_core.errors import DataError, NotEnoughDataError
 
 GOOD_ROWS = "2021-03-29,1.5\n2021-03-30,1.6\n2021-03-31,1.7\n"
@@ -274,7 +275,7 @@ def test_missing_path_is_a_data_error(tmp_path: Path) -> None:
 
 def test_size_limit_boundary(monkeypatch: pytest.MonkeyPatch) -> None:
     content = b"Date,Close\n" + GOOD_ROWS.encode()
-    monkeypatch.setattr(data, "MAX_UPLOAD_BYTES", len(content))
+    monkeypatch.setattr(csv_reader, "MAX_UPLOAD_BYTES", len(content))
     assert len(data.read_price_csv(content).frame) == 3
     with pytest.raises(DataError, match="is larger than"):
         data.read_price_csv(content + b"\n")
@@ -292,7 +293,7 @@ def test_two_million_rows_are_refused_before_parsing() -> None:
 
 
 def test_row_limit_boundary(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(data, "MAX_ROWS", 3)
+    monkeypatch.setattr(csv_reader, "MAX_ROWS", 3)
     assert len(data.read_price_csv("Date,Close\n" + GOOD_ROWS).frame) == 3
     with pytest.raises(DataError, match="has more than 3 rows"):
         data.read_price_csv("Date,Close\n" + GOOD_ROWS + "2021-04-01,1.8\n")

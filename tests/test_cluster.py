@@ -14,9 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from lstm_core import cli, cluster, data, experiments
+from lstm_core import cli, data
 from lstm_core.config import TrainConfig
-from lstm_core.jobs import CLOSED_TAB, TrainingJob
+from lstm_core.execution import cluster
+from lstm_core.execution.cluster import connection
+from lstm_core.execution.jobs import CLOSED_TAB, TrainingJob
+from lstm_core.experiments import sweeps as experiments
 from tests.dask_cluster import local_cluster
 from tests.streamlit_server import free_port
 from tests.test_app_pages import click_train_and_wait, new_app, set_tiny_settings, texts
@@ -120,7 +123,7 @@ def _wait_for_epochs(job: TrainingJob, epochs: int, beat: bool) -> None:
 
 def _check_kept_model(result, series) -> None:
     """The weights that came back are the trained ones: they reproduce the test predictions."""
-    from lstm_core.pipeline import evaluate_predictions
+    from lstm_core.model.pipeline import evaluate_predictions
 
     scaled = result.model.predict(result.prepared.x_test, verbose=0).reshape(-1)
     predicted, _, _ = evaluate_predictions(result.prepared, scaled)
@@ -215,7 +218,7 @@ def test_a_sweep_without_a_scheduler_trains_here_seed_by_seed(
 
 
 def test_an_unreachable_scheduler_is_one_sentence_and_cli_exit_2(capsys, monkeypatch) -> None:
-    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(connection, "CONNECT_TIMEOUT", 1.0)
     address = f"tcp://127.0.0.1:{free_port()}"
     status = cli.main(["sweep", "--lags", "10", "--batch-sizes", "64", "--scheduler", address])
     captured = capsys.readouterr()
@@ -271,7 +274,7 @@ def test_the_train_page_trains_on_the_cluster_and_links_its_dashboard(
 
 
 def test_an_unreachable_scheduler_is_said_on_the_page_and_training_stays_here(monkeypatch):
-    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(connection, "CONNECT_TIMEOUT", 1.0)
     address = f"tcp://127.0.0.1:{free_port()}"
     monkeypatch.setenv(cluster.ENVIRONMENT_VARIABLE, address)
     monkeypatch.setattr(cluster, "SHARED_CLUSTER", cluster.SharedCluster())

@@ -10,10 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import data
-from lstm_core import store as store_module
 from lstm_core.config import TrainConfig
-from lstm_core.pipeline import run_training
-from lstm_core.store import RunStore
+from lstm_core.experiments import store_database
+from lstm_core.experiments.store import RunStore
+from lstm_core.model.pipeline import run_training
 from tests.plotly_json import values
 from tests.postgres_server import free_port
 
@@ -187,7 +187,7 @@ def test_private_runs_show_and_delete_only_this_sessions_runs(seeded_store, monk
 def test_an_unreachable_database_is_said_and_the_default_store_used(seeded_store, monkeypatch):
     """A PostgreSQL URL nobody answers: one sentence on the page, runs from the default store."""
     store, _results = seeded_store
-    monkeypatch.setattr(store_module, "DEFAULT_STORE_URL", store.url)
+    monkeypatch.setattr(store_database, "DEFAULT_STORE_URL", store.url)
     port = free_port()
     monkeypatch.setenv("LSTM_LAB_STORE", f"postgresql+psycopg://lab:s3cret@127.0.0.1:{port}/runs")
     at = AppTest.from_file(APP, default_timeout=120)

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from lstm_core import data
+from lstm_core.data import cache
 from lstm_core.errors import DataError, NotEnoughDataError, RefreshError
 from lstm_core.preprocessing import minimum_prices
 
@@ -689,7 +690,7 @@ def test_interrupted_cache_write_leaves_the_old_cache_and_no_temp_file(
     def failing_replace(source: object, target: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(data.os, "replace", failing_replace)
+    monkeypatch.setattr(cache.os, "replace", failing_replace)
     refreshed = data.refresh_from_yahoo(
         ["MSFT"], cache_dir=tmp_path, download=RecordingDownload(yahoo_like_frame(["MSFT"], 60))
     )
@@ -715,7 +716,7 @@ def test_load_cached_returns_none_when_absent_or_corrupt(tmp_path: Path) -> None
     assert data.load_cached(["../etc"], cache_dir=tmp_path) is None
 
 
-@pytest.mark.parametrize("module", ["lstm_core.data", "lstm_core.store"])
+@pytest.mark.parametrize("module", ["lstm_core.data", "lstm_core.experiments.store"])
 def test_importing_data_or_the_store_loads_no_streamlit_tensorflow_or_yfinance(module) -> None:
     code = (
         f"import sys, {module}; "

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from lstm_core.baselines import persistence_forecast
-from lstm_core.evaluate import forecast_metrics, in_sample_naive_mae, range_note
+from lstm_core.evaluation.baselines import persistence_forecast
+from lstm_core.evaluation.metrics import forecast_metrics, in_sample_naive_mae, range_note
 
 
 def test_persistence_repeats_the_last_value_of_each_window() -> None:

@@ -10,14 +10,14 @@ from scipy import stats
 
 from lstm_core.config import TrainConfig
 from lstm_core.errors import NotEnoughDataError
-from lstm_core.evaluate import (
+from lstm_core.evaluation.significance import (
     comparison,
     diebold_mariano,
     direction_test_pvalue,
     format_pvalue,
     ratio_verdict,
 )
-from lstm_core.pipeline import run_training
+from lstm_core.model.pipeline import run_training
 from lstm_core.preprocessing import ChangeScaler, check_fits, prepare
 
 TINY = TrainConfig(lag=10, batch_size=32, epochs=2, units=(8,), dense_units=0)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from lstm_core.config import TrainConfig
-from lstm_core.internals import (
+from lstm_core.model.internals import (
     LayerTrace,
     build_simple_rnn_model,
     input_saliency,
@@ -20,7 +20,7 @@ from lstm_core.internals import (
     memory_reach,
     trace_window,
 )
-from lstm_core.model import build_model
+from lstm_core.model.network import build_model
 
 PRICES_CSV = Path(__file__).resolve().parents[1] / "data" / "prices_2015-04-01_2021-03-31.csv"
 LAG = 12

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from lstm_core.config import TrainConfig
+from lstm_core.data import series_fingerprint
 from lstm_core.errors import NotEnoughDataError
-from lstm_core.jobs import TrainingJob, run_key, series_fingerprint
+from lstm_core.execution.jobs import TrainingJob, run_key
 
 SERIES = pd.Series(np.arange(100.0), index=pd.bdate_range("2020-01-01", periods=100))
 CONFIG = TrainConfig(ticker="SYN", lag=5, batch_size=8, epochs=1, units=(4,))

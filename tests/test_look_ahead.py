@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_core.backtest import fold_boundaries, fold_config, plan_folds, run_backtest
 from lstm_core.config import TrainConfig
 from lstm_core.errors import NotEnoughDataError
-from lstm_core.forecast import (
+from lstm_core.experiments.store import RunStore
+from lstm_core.forecasting.backtest import run_backtest
+from lstm_core.forecasting.folds import fold_boundaries, fold_config, plan_folds
+from lstm_core.forecasting.forecast import (
     MIN_VOLATILITY,
     BandsNeedValidationError,
     check_forecast_fits,
@@ -32,9 +34,8 @@ from lstm_core.forecast import (
     recent_volatility,
     recursive_forecast,
 )
-from lstm_core.model import build_model
+from lstm_core.model.network import build_model
 from lstm_core.preprocessing import prepare
-from lstm_core.store import RunStore
 
 TINY = TrainConfig(
     ticker="SYN",
@@ -266,9 +267,10 @@ def test_too_little_history_for_the_folds_names_the_least_that_works() -> None:
 def test_backtest_scores_folds_by_hand_and_a_stop_keeps_finished_folds(
     synthetic_series, monkeypatch, tmp_path
 ) -> None:
-    from lstm_core import pipeline
+    from lstm_core.model import pipeline
 
-    # From batch 100 on every fold reuses one compiled model (see lstm_core.train.fit_options).
+    # From batch 100 on every fold reuses one compiled model
+    # (see lstm_core.model.training.fit_options).
     config = TINY
     seen = []
     real_run = pipeline.run_training
@@ -344,7 +346,8 @@ def test_recent_volatility_reads_only_the_last_twenty_daily_changes() -> None:
 
 def test_importing_the_forecast_backtest_and_cli_loads_no_tensorflow_or_streamlit() -> None:
     code = (
-        "import sys, lstm_core.forecast, lstm_core.backtest, lstm_core.forecast_charts, "
+        "import sys, lstm_core.forecasting.forecast, lstm_core.forecasting.backtest, "
+        "lstm_core.charts.forecast, "
         "lstm_core.cli; print(sorted(m for m in ('streamlit', 'tensorflow', 'keras') "
         "if m in sys.modules))"
     )

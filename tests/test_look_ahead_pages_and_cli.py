@@ -13,8 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import data
-from lstm_core.forecast import look_ahead
-from lstm_core.pipeline import run_training
+from lstm_core.forecasting.forecast import look_ahead
+from lstm_core.model.pipeline import run_training
 from tests.plotly_json import values
 from tests.test_cli import run_cli
 from tests.test_look_ahead import TINY as CORE_TINY

@@ -188,7 +188,7 @@ def test_three_people_train_at_once_and_each_gets_their_own_deterministic_result
 
     # The same configs trained alone, here, must give the same dollars to the cent.
     from lstm_core.data import load_snapshot
-    from lstm_core.pipeline import run_training
+    from lstm_core.model.pipeline import run_training
 
     series = load_snapshot().series("MSFT")
     alone = []

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from lstm_core.config import TrainConfig
-from lstm_core.model import build_model, layer_parameter_counts
-from lstm_core.pipeline import run_training
+from lstm_core.model.network import build_model, layer_parameter_counts
+from lstm_core.model.pipeline import run_training
+from lstm_core.model.training import Progress, train_model
 from lstm_core.preprocessing import prepare
-from lstm_core.train import Progress, train_model
 
 TINY = TrainConfig(ticker="SYN", lag=10, batch_size=16, epochs=2, units=(8, 8), dense_units=4)
 
@@ -116,7 +116,7 @@ def test_batch_larger_than_training_set_is_refused(synthetic_series) -> None:
 
 
 def test_batch_size_one_uses_the_latency_levers() -> None:
-    from lstm_core.train import fit_options
+    from lstm_core.model.training import fit_options
 
     assert fit_options(1, 1000) == {"jit_compile": True, "steps_per_execution": 50}
     assert fit_options(200, 1000) == {"jit_compile": False, "steps_per_execution": 1}

@@ -11,9 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_core import data
 from lstm_core.config import PRESETS, QUICK_DEMO, TrainConfig
-from lstm_core.jobs import TrainingJob
-from lstm_core.pipeline import run_training
-from lstm_core.store import RunStore
+from lstm_core.execution.jobs import TrainingJob
+from lstm_core.experiments.store import RunStore
+from lstm_core.model.pipeline import run_training
 from pages.shared import jobs, session
 from tests.plotly_json import values
 from tests.test_app_pages import click_train_and_wait, set_tiny_settings

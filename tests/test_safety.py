@@ -178,7 +178,7 @@ SQL = "x'); DROP TABLE runs; --"
 
 @pytest.fixture(scope="module")
 def tiny_run():
-    from lstm_core.pipeline import run_training
+    from lstm_core.model.pipeline import run_training
 
     generator = np.random.default_rng(11)
     values = 40 + np.cumsum(generator.normal(0, 0.4, 200))
@@ -190,14 +190,14 @@ def tiny_run():
 def _tables(location: str) -> list[str]:
     import sqlalchemy
 
-    from lstm_core.store import store_url
+    from lstm_core.experiments.store_database import store_url
 
     with sqlalchemy.create_engine(store_url(location)).connect() as connection:
         return sorted(sqlalchemy.inspect(connection).get_table_names())
 
 
 def test_sql_in_a_group_or_owner_is_stored_as_text(store_location, tiny_run) -> None:
-    from lstm_core.store import RunStore
+    from lstm_core.experiments.store import RunStore
 
     store = RunStore(store_location)
     first = store.save(tiny_run, owner="local", group=SQL)
@@ -239,8 +239,8 @@ def test_a_model_with_stored_code_is_refused_and_its_code_never_runs(
 ) -> None:
     import keras
 
-    from lstm_core.model import model_from_bytes, model_to_bytes
-    from lstm_core.store import RunStore
+    from lstm_core.experiments.store import RunStore
+    from lstm_core.model.network import model_from_bytes, model_to_bytes
 
     marker = tmp_path / "code_ran"
     monkeypatch.setenv(MARKER_VARIABLE, str(marker))
@@ -270,7 +270,7 @@ def test_a_model_with_stored_code_is_refused_and_its_code_never_runs(
 
 def test_a_plain_model_still_loads_in_safe_mode(tiny_run) -> None:
     """The control for the refusal above: safe mode does not refuse the app's own models."""
-    from lstm_core.model import model_from_bytes, model_to_bytes
+    from lstm_core.model.network import model_from_bytes, model_to_bytes
 
     loaded = model_from_bytes(model_to_bytes(tiny_run.model))
     x = tiny_run.prepared.x_test

@@ -15,10 +15,12 @@ import pandas as pd
 import pytest
 import sqlalchemy
 
-from lstm_core import store as store_module
 from lstm_core.config import TrainConfig
 from lstm_core.errors import StoreError
-from lstm_core.experiments import (
+from lstm_core.experiments import store_database
+from lstm_core.experiments.store import RunStore, open_run_store
+from lstm_core.experiments.store_database import RUNS, store_url
+from lstm_core.experiments.sweeps import (
     SequentialExecutor,
     difference_verdict,
     grid_configs,
@@ -28,9 +30,8 @@ from lstm_core.experiments import (
     seed_configs,
     spread_table,
 )
-from lstm_core.pipeline import run_training
-from lstm_core.results import RunResult
-from lstm_core.store import RUNS, RunStore, open_run_store, store_url
+from lstm_core.model.pipeline import run_training
+from lstm_core.model.results import RunResult
 from tests.postgres_server import free_port
 
 TINY = TrainConfig(ticker="SYN", lag=10, batch_size=32, epochs=1, units=(8,), dense_units=0)
@@ -169,7 +170,7 @@ def test_a_missing_store_folder_is_created(tmp_path) -> None:
 
 
 def test_store_urls_for_sqlite_and_optuna(tmp_path, monkeypatch) -> None:
-    root = Path(store_module.__file__).resolve().parent.parent
+    root = Path(store_database.__file__).resolve().parents[2]
     monkeypatch.delenv("LSTM_LAB_STORE")
     assert store_url() == f"sqlite:///{root}/runs/runs.sqlite"
     assert store_url("sqlite:///elsewhere/runs.db") == f"sqlite:///{root}/elsewhere/runs.db"
@@ -189,7 +190,7 @@ def test_the_store_url_opens_the_same_database(store_location, trained) -> None:
 
 def test_a_store_that_cannot_be_opened_is_replaced_by_the_default(tmp_path, monkeypatch) -> None:
     default = f"sqlite:///{tmp_path}/default.sqlite"
-    monkeypatch.setattr(store_module, "DEFAULT_STORE_URL", default)
+    monkeypatch.setattr(store_database, "DEFAULT_STORE_URL", default)
     monkeypatch.setenv("LSTM_LAB_STORE", "mysql://lab:s3cret@db/runs")
     store = open_run_store()
     assert store.url == default
@@ -199,7 +200,7 @@ def test_a_store_that_cannot_be_opened_is_replaced_by_the_default(tmp_path, monk
         f"in this machine's own store ({default}), which only this app server sees."
     )
     # When the default itself cannot be opened, nothing safer is left: the error is raised.
-    monkeypatch.setattr(store_module, "DEFAULT_STORE_URL", f"sqlite:///{tmp_path}")
+    monkeypatch.setattr(store_database, "DEFAULT_STORE_URL", f"sqlite:///{tmp_path}")
     monkeypatch.delenv("LSTM_LAB_STORE")
     with pytest.raises(StoreError, match="could not be opened \\(unable to open database file\\)"):
         open_run_store()

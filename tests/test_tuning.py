@@ -11,13 +11,16 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lstm_core import cli, data, jobs, tuning
+from lstm_core import cli, data
 from lstm_core.config import TrainConfig
+from lstm_core.execution import jobs
+from lstm_core.experiments import tuning
+from lstm_core.experiments.store import RunStore
 from lstm_core.preprocessing import prepare
-from lstm_core.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -37,7 +40,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 @pytest.fixture(scope="module")
-def msft() -> "data.pd.Series":
+def msft() -> pd.Series:
     return data.load_snapshot().series("MSFT")
 
 

@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from lstm_core import train, warmup
 from lstm_core.config import TrainConfig
-from lstm_core.pipeline import run_training
+from lstm_core.model import training as train
+from lstm_core.model import warmup
+from lstm_core.model.pipeline import run_training
 
 CONFIG = TrainConfig(ticker="SYN", lag=10, batch_size=32, epochs=2, units=(8,), dense_units=4)
 

@@ -8,11 +8,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from lstm_core.backtest import (
-    BacktestResult,
-)
-from lstm_core.evaluate import format_pvalue
-from lstm_core.forecast_charts import fold_ratio_chart, horizon_error_chart, stitched_chart
+from lstm_core.charts.forecast import fold_ratio_chart, horizon_error_chart, stitched_chart
+from lstm_core.evaluation.significance import format_pvalue
+from lstm_core.forecasting.backtest_results import BacktestResult
 
 
 def fold_table(result: BacktestResult) -> pd.DataFrame:

@@ -8,11 +8,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lstm_core import charts, experiments
+from lstm_core import charts
 from lstm_core.config import TUTORIAL_MODEL_1, TUTORIAL_MODEL_2, TrainConfig
+from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
-from lstm_core.evaluate import METRIC_LABELS
-from lstm_core.jobs import run_key, series_fingerprint
+from lstm_core.evaluation.metrics import METRIC_LABELS
+from lstm_core.execution.jobs import run_key
+from lstm_core.experiments import sweeps as experiments
 from lstm_core.preprocessing import check_fits
 from pages.shared import formatting, jobs, session
 

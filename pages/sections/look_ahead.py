@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from lstm_core.forecast import (
+from lstm_core.charts.forecast import HISTORY_DAYS, fan_chart
+from lstm_core.forecasting.forecast import (
     DEFAULT_HORIZON,
     LEVELS,
     MAX_HORIZON,
@@ -19,7 +20,6 @@ from lstm_core.forecast import (
     look_ahead,
     origin_forecasts,
 )
-from lstm_core.forecast_charts import HISTORY_DAYS, fan_chart
 
 SHORTFALL = 0.05
 """A band that held the real price this much less often than its name says gets a note."""

@@ -5,12 +5,10 @@ Not a page: pages/train.py calls `settings_form` and `start_or_reuse`.
 
 import streamlit as st
 
-from lstm_core.config import (
-    PRESETS,
-    TrainConfig,
-)
+from lstm_core.config import PRESETS, TrainConfig
+from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
-from lstm_core.jobs import run_key, series_fingerprint
+from lstm_core.execution.jobs import run_key
 from lstm_core.preprocessing import check_fits
 from pages.sections.train_settings import (
     BATCH_SIZES,

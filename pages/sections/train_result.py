@@ -9,14 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from lstm_core import charts
-from lstm_core.evaluate import (
-    METRIC_LABELS,
-    METRIC_NAMES,
-    SIGNIFICANCE_LEVEL,
-    format_pvalue,
-    range_note,
-    ratio_verdict,
-)
+from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES, range_note
+from lstm_core.evaluation.significance import SIGNIFICANCE_LEVEL, format_pvalue, ratio_verdict
 from pages.shared import formatting
 
 
@@ -218,7 +212,7 @@ def show_result(result: Any, previous: bool = False) -> None:
     )
     if result.model is not None:
         if getattr(result, "model_bytes", None) is None:
-            from lstm_core.model import model_to_bytes
+            from lstm_core.model.network import model_to_bytes
 
             result.model_bytes = model_to_bytes(result.model)
         download_right.download_button(

@@ -8,9 +8,10 @@ from typing import Any
 import optuna
 import streamlit as st
 
-from lstm_core import tuning
 from lstm_core.config import BATCH_SIZE_CHOICES, LEARNING_RATE_CHOICES
 from lstm_core.errors import LabError
+from lstm_core.execution.study_job import StudyJob
+from lstm_core.experiments import tuning
 from lstm_core.preprocessing import check_config_fits
 from pages.shared import jobs, saving, session
 
@@ -146,7 +147,7 @@ def study_form(earlier: list[str]) -> None:
         else:
             stored = tuning.stored_study(name, storage(storage_url()))
             ticker = tuning.StudyPlan.from_attrs(stored.user_attrs, name).base.ticker
-        job = tuning.StudyJob(
+        job = StudyJob(
             name,
             plan,
             prices.series(ticker),

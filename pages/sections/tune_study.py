@@ -9,8 +9,8 @@ import optuna
 import pandas as pd
 import streamlit as st
 
-from lstm_core import tuning
-from lstm_core.evaluate import ratio_verdict
+from lstm_core.evaluation.significance import ratio_verdict
+from lstm_core.experiments import tuning
 from pages.sections.tune_form import storage
 from pages.shared import jobs, saving, session
 

@@ -11,9 +11,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lstm_core import charts, cluster, warmup
+from lstm_core import charts
 from lstm_core.config import TrainConfig
-from lstm_core.jobs import TrainingJob
+from lstm_core.execution import cluster
+from lstm_core.execution.jobs import TrainingJob
+from lstm_core.model import warmup
 from pages.shared.saving import save_run
 from pages.shared.session import (
     CURRENT_KEY,

@@ -15,7 +15,7 @@ from lstm_core.errors import StoreError
 from pages.shared.session import STORE_MESSAGE_KEY
 
 if TYPE_CHECKING:
-    from lstm_core.store import RunStore
+    from lstm_core.experiments.store import RunStore
 
 
 def owner() -> str:
@@ -37,7 +37,7 @@ def run_store() -> RunStore:
     """
     if "run_store" not in st.session_state:
         # Imported here: SQLAlchemy's import costs the Market page ~0.3 s it does not need.
-        from lstm_core.store import open_run_store
+        from lstm_core.experiments.store import open_run_store
 
         st.session_state["run_store"] = open_run_store()
     return st.session_state["run_store"]

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from lstm_core import data
-from lstm_core.jobs import TrainingJob
+from lstm_core.execution.jobs import TrainingJob
 
 TICKER_KEY = "ticker"
 DATA_KEY = "price_data"

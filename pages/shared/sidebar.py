@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core import cluster
+from lstm_core.execution import cluster
 from pages.shared.jobs import (
     CLUSTER_DOWN_KEY,
     CLUSTER_NOTE_KEY,

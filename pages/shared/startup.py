@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import os
 
-from lstm_core import cluster, warmup
 from lstm_core.config import QUICK_DEMO
+from lstm_core.execution import cluster
+from lstm_core.model import warmup
 from pages.shared.session import current_ticker, price_data
 
 
@@ -24,7 +25,7 @@ def keep_keras_state() -> None:
     models train in background threads while each open page reruns twice a second, so every
     rerun reset Keras' global state under a running training and spent a full gc.collect():
     with four people on one server, training stalled for minutes. The app keeps its memory
-    flat without it: lstm_core.train reuses one model per architecture.
+    flat without it: lstm_core.model.training reuses one model per architecture.
     """
     from streamlit.runtime.scriptrunner import script_runner
 

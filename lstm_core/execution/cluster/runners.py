@@ -1,227 +1,54 @@
-"""Training on a Dask cluster: connect, submit, stream progress back, stop, and get results.
+"""Trainings submitted to the cluster: one run (ClusterRunner) or a group (GroupRunner).
 
-Nothing is configured by default and everything then runs in this process. With
-`LSTM_LAB_DASK=tcp://HOST:PORT` (or an explicit address) trainings go to that scheduler's
-workers, started outside the app (`make cluster`, `make worker`): a Streamlit script must not
-start a LocalCluster, whose spawned workers re-import the script (streamlit#4788).
-
-- Progress: the worker logs each epoch (and batches, at most every BATCH_REPORT_INTERVAL s)
-  under a topic of its own; `Client.subscribe_topic` hands them to the caller's hook.
-- Stop: a named `distributed.Event` that the remote stop check polls; the run ends after the
-  current batch and keeps what it trained, as in process.
-- Results come back without the live Keras model but with its `.keras` bytes (`model_bytes`,
-  what the run store saves).
-- A worker that dies mid-training: the scheduler gives the task to another worker (Dask's
-  `allowed-failures`, 3 by default); `retries` also reruns a task that raised.
-
-No Streamlit here, and importing this module imports neither TensorFlow nor Dask.
+Progress streams back through the client's topic subscription; a lost scheduler falls back
+to training here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
 import importlib.util
 import logging
-import os
-import re
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import CancelledError
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
 
 from lstm_core.config import TrainConfig
-from lstm_core.errors import LabError
-from lstm_core.experiments import train_task
+from lstm_core.execution.cluster.connection import (
+    SchedulerLostError,
+    translated_errors,
+    unreachable_errors,
+)
+from lstm_core.execution.cluster.remote import remote_training
 
 LOGGER = logging.getLogger(__name__)
 
-ENVIRONMENT_VARIABLE = "LSTM_LAB_DASK"
-"""Where the app and the CLI find the scheduler's address when none is given."""
-
-CONNECT_TIMEOUT = 5.0
-"""Seconds to wait for the scheduler before saying it is unreachable."""
 
 RETRIES = 1
 """A task that raised (a worker's memory error, say) runs once more, maybe elsewhere.
 
 A worker that dies is another matter: the scheduler reschedules its tasks itself."""
 
-STOP_POLL_INTERVAL = 0.2
-"""The remote stop check asks the scheduler at most this often (each ask is a round trip)."""
-
-BATCH_REPORT_INTERVAL = 0.5
-"""Batch progress crosses the network at most this often; every epoch's end always does."""
 
 RESULT_POLL_INTERVAL = 0.1
 """How often the caller looks at its own stop request while the remote run trains."""
 
-_ADDRESS = re.compile(r"^tcp://[^\s:/]+:\d{1,5}$")
-
-
-class ClusterError(LabError):
-    """The Dask cluster cannot be used: the message says why and what to do."""
-
-
-class SchedulerLostError(ClusterError):
-    """The scheduler stopped answering while work was under way."""
-
-
-NO_PROJECT_CODE = (
-    "start each worker from a clone of the project with PYTHONPATH set to it (make worker does)"
-)
-
-
-@contextlib.contextmanager
-def translated_errors(client: Any, what: str) -> Iterator[None]:
-    """Turn Dask's failures while waiting for `what` into one ClusterError sentence each."""
-    from distributed.scheduler import KilledWorker
-
-    address = client.scheduler.address
-    try:
-        yield
-    except KilledWorker as error:
-        raise ClusterError(
-            f"{what} was lost: several Dask workers in turn stopped while running it. "
-            "Check the workers' memory and logs, then try again."
-        ) from error
-    except ModuleNotFoundError as error:
-        raise ClusterError(
-            f"A Dask worker cannot import LSTM Stock Lab's code ({error}): {NO_PROJECT_CODE}."
-        ) from error
-    except (CancelledError, OSError) as error:
-        # The client cancels every future when it loses the scheduler; an OSError while the
-        # client still runs came from the task itself.
-        if isinstance(error, OSError) and client.status == "running":
-            raise
-        raise SchedulerLostError(
-            f"The Dask scheduler at {address} stopped answering during {what} "
-            f"({type(error).__name__})."
-        ) from error
-
-
-def scheduler_address(explicit: str | None = None) -> str | None:
-    """The scheduler to use: `explicit`, else $LSTM_LAB_DASK, else None (train in process).
-
-    A malformed address raises ClusterError naming the expected form.
-    """
-    address = explicit if explicit is not None else os.environ.get(ENVIRONMENT_VARIABLE, "")
-    address = address.strip()
-    if not address:
-        return None
-    if not _ADDRESS.match(address):
-        raise ClusterError(
-            f"The Dask scheduler address must look like tcp://HOST:PORT (such as "
-            f"tcp://10.0.0.5:8786), got {address!r}."
-        )
-    return address
-
-
-def connect(address: str, timeout: float | None = None) -> Any:
-    """A `distributed.Client` on `address`, or ClusterError in one sentence within `timeout`
-    seconds (CONNECT_TIMEOUT when None).
-    """
-    from distributed import Client
-
-    timeout = CONNECT_TIMEOUT if timeout is None else timeout
-
-    try:
-        client = Client(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError) as error:
-        raise ClusterError(
-            f"Cannot reach the Dask scheduler at {address} within {timeout:g} s: start it "
-            "(make cluster) or check the address and the network."
-        ) from error
-    # A function from the standard library, since the project's own might not unpickle there.
-    # The scheduler unpickles each task's arguments too, so it needs the code as well.
-    if (
-        getattr(client.run_on_scheduler(importlib.util.find_spec, "lstm_core"), "name", None)
-        is None
-    ):
-        client.close()
-        raise ClusterError(
-            f"The Dask scheduler at {address} cannot import LSTM Stock Lab's code: start it "
-            "from a clone of the project with PYTHONPATH set to it (make cluster does)."
-        )
-    found = client.run(importlib.util.find_spec, "lstm_core", on_error="return")
-    missing = [worker for worker, spec in found.items() if getattr(spec, "name", None) is None]
-    if missing:
-        client.close()
-        raise ClusterError(
-            f"The Dask worker(s) {', '.join(sorted(missing))} cannot import LSTM Stock Lab's "
-            f"code: {NO_PROJECT_CODE}."
-        )
-    return client
-
-
-def dashboard_link(client: Any) -> str | None:
-    """The Dask dashboard's address, as the scheduler reports it, or None without one."""
-    try:
-        return client.dashboard_link
-    except (AttributeError, KeyError):
-        return None
-
-
-def worker_count(client: Any) -> int:
-    """How many workers the scheduler has now."""
-    return len(client.scheduler_info().get("workers", {}))
-
-
-def remote_training(
-    config: TrainConfig,
-    series: pd.Series,
-    topic: str,
-    stop_name: str,
-    batch_interval: float = BATCH_REPORT_INTERVAL,
-) -> Any:
-    """The task a worker runs: `train_task` with progress logged to `topic` and a remote stop.
-
-    Every attempt logs a "start" event first, so the caller can tell a rerun after a worker
-    died from the first try.
-    """
-    from distributed import Event, get_worker
-
-    worker = get_worker()
-    worker.log_event(topic, {"kind": "start", "worker": worker.address})
-    stop_event = Event(stop_name)
-    stop_state = {"asked": float("-inf"), "set": False}
-    last_sent = {"at": float("-inf")}
-
-    def should_stop() -> bool:
-        now = time.monotonic()
-        if not stop_state["set"] and now - stop_state["asked"] >= STOP_POLL_INTERVAL:
-            stop_state["asked"] = now
-            stop_state["set"] = bool(stop_event.is_set())
-        return bool(stop_state["set"])
-
-    def progress(report: Any) -> None:
-        now = time.monotonic()
-        if report.epoch_finished or report.batch == 0 or now - last_sent["at"] >= batch_interval:
-            last_sent["at"] = now
-            worker.log_event(topic, {"kind": "progress", "progress": dataclasses.asdict(report)})
-
-    result = train_task(config, series, progress=progress, should_stop=should_stop)
-    result.cluster_worker = worker.address
-    return result
-
 
 def _load_progress_type(progress: Callable[[Any], None] | None) -> None:
-    """Import lstm_core.train (and TensorFlow) in the caller's thread when progress is wanted.
+    """Import lstm_core.model.training (and TensorFlow) in the caller's thread for progress.
 
-    Reports are rebuilt as lstm_core.train.Progress in the client's event-loop thread; a first
-    import there would hold up every other message for seconds.
+    Reports are rebuilt as lstm_core.model.training.Progress in the client's event-loop thread; a
+    first import there would hold up every other message for seconds.
     """
     if progress is not None:
-        importlib.import_module("lstm_core.train")
+        importlib.import_module("lstm_core.model.training")
 
 
 def _progress_from_message(message: dict[str, Any]) -> Any:
-    from lstm_core.train import Progress
+    from lstm_core.model.training import Progress
 
     values = dict(message)
     values["epoch_losses"] = tuple(values.get("epoch_losses") or ())
@@ -348,8 +175,8 @@ class ClusterRunner:
             result.cluster_note = RERUN_NOTE
             self.notes.append(RERUN_NOTE)
         if self.restore_model and result.model is None and getattr(result, "model_bytes", None):
-            from lstm_core.model import model_from_bytes
-            from lstm_core.train import TRAINING_LOCK
+            from lstm_core.model.network import model_from_bytes
+            from lstm_core.model.training import TRAINING_LOCK
 
             # Keras builds models through global state: two threads at once can fail
             # (tensorflow#33986), and other sessions' jobs load their results too.
@@ -379,14 +206,14 @@ class ClusterRunner:
                 elif not finished and not stop_sent:
                     # Whatever ended the wait, no one is left to use the remote run.
                     stop_event.set()
-            except _unreachable_errors():
+            except unreachable_errors():
                 LOGGER.info("the stop event %s could not be reached", stop_event.name)
 
     def _forget(self, submission: _Submission) -> None:
         """Stop listening to a run's progress and let the cluster drop its result."""
         try:
             self.client.unsubscribe_topic(submission.topic)
-        except (ValueError, *_unreachable_errors()):
+        except (ValueError, *unreachable_errors()):
             LOGGER.info("progress topic %s was already gone", submission.topic)
         # A held future would also be recomputed elsewhere if its worker died later.
         if submission.future is not None:
@@ -462,21 +289,14 @@ class GroupRunner:
             try:
                 submission.stop_event.set()
                 submission.future.cancel()
-            except _unreachable_errors():
+            except unreachable_errors():
                 LOGGER.info("could not stop %s on the cluster", submission.config.label())
             self.runner._forget(submission)
         self.pending = []
 
 
-def _unreachable_errors() -> tuple[type[BaseException], ...]:
-    """What a call to the scheduler raises once the connection is gone."""
-    from distributed.client import ClosedClientError
-
-    return (OSError, RuntimeError, ClosedClientError)
-
-
 def cluster_executor(client: Any, retries: int = RETRIES) -> Any:
-    """A concurrent.futures executor on the cluster for lstm_core.experiments' groups.
+    """A concurrent.futures executor on the cluster for lstm_core.experiments.sweeps' groups.
 
     `map(train_task, configs, series...)` then runs one config per free worker; a task whose
     worker dies runs again elsewhere. Results keep their order.
@@ -491,54 +311,6 @@ def train_here(
     should_stop: Callable[[], bool] | None = None,
 ) -> Any:
     """`run_training` in this process: the fall-back when the scheduler is lost mid-run."""
-    from lstm_core.pipeline import run_training
+    from lstm_core.model.pipeline import run_training
 
     return run_training(config, series, progress=progress, should_stop=should_stop)
-
-
-RETRY_AFTER = 60.0
-"""Seconds before a server tries an unreachable scheduler again."""
-
-
-class SharedCluster:
-    """One connection per server process, made on first use and shared by every session.
-
-    A failed connection is remembered for RETRY_AFTER seconds, so pages that rerun twice a
-    second do not each wait CONNECT_TIMEOUT for a scheduler that is down. Thread-safe.
-    """
-
-    def __init__(self, retry_after: float = RETRY_AFTER) -> None:
-        self.retry_after = retry_after
-        self.failure: str | None = None
-        self._runner: ClusterRunner | None = None
-        self._address: str | None = None
-        self._failed_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def runner(self, address: str) -> ClusterRunner | None:
-        """The shared runner for `address`, or None (then `failure` says why in a sentence)."""
-        with self._lock:
-            runner = self._runner
-            if runner is not None and self._address == address:
-                if runner.client.status == "running":
-                    return runner
-                runner.client.close()
-                self._runner = None
-            if self._address == address and time.monotonic() - self._failed_at < self.retry_after:
-                return None
-            self._address = address
-            try:
-                client = connect(address)
-            except ClusterError as error:
-                self.failure = str(error)
-                self._failed_at = time.monotonic()
-                LOGGER.warning("%s Training runs on this server instead.", error)
-                return None
-            self.failure = None
-            self._runner = ClusterRunner(client, fall_back=train_here)
-            LOGGER.info("training on the Dask cluster at %s", address)
-            return self._runner
-
-
-SHARED_CLUSTER = SharedCluster()
-"""The app server's connection (the CLI connects per command instead)."""

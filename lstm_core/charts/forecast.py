@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lstm_core.charts import COLORS
-from lstm_core.forecast import LookAhead
+from lstm_core.charts.style import COLORS
+from lstm_core.forecasting.forecast import LookAhead
 
 HISTORY_DAYS = 120
 """Real days shown before the forecast on the fan chart."""

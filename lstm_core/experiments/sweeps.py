@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_core.config import TrainConfig
-from lstm_core.evaluate import METRIC_NAMES
+from lstm_core.evaluation.metrics import METRIC_NAMES
 
 
 class Executor(Protocol):
@@ -45,8 +45,8 @@ def train_task(
     What a task on another process or machine returns: bytes travel, a live model does not,
     and the run store saves exactly those bytes.
     """
-    from lstm_core.model import model_to_bytes
-    from lstm_core.pipeline import run_training
+    from lstm_core.model.network import model_to_bytes
+    from lstm_core.model.pipeline import run_training
 
     result = run_training(config, series, progress=progress, should_stop=should_stop)
     result.model_bytes = model_to_bytes(result.model)

@@ -5,17 +5,16 @@ No Streamlit here: the thread only updates this object, and the page reads it on
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from lstm_core.config import TrainConfig
+from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
 
 LOGGER = logging.getLogger(__name__)
@@ -32,14 +31,6 @@ DISCONNECT_GRACE = 5.0
 _UNFINISHED: list[TrainingJob] = []
 """Jobs of this process that have started and not yet ended, oldest first."""
 _UNFINISHED_LOCK = threading.Lock()
-
-
-def series_fingerprint(series: pd.Series) -> str:
-    """A short hash of a price series' dates and values, to tell whether a result still applies."""
-    digest = hashlib.sha256()
-    digest.update(np.asarray(series.index.asi8 if hasattr(series.index, "asi8") else []).tobytes())
-    digest.update(np.asarray(series.to_numpy(), dtype=np.float64).tobytes())
-    return digest.hexdigest()[:16]
 
 
 def run_key(config: TrainConfig, fingerprint: str) -> str:
@@ -189,7 +180,7 @@ class TrainingJob:
         """Each config in turn; a stopped run ends the group."""
         self.loading = True
         # Imported here so that creating a job (and the page that does it) stays light.
-        from lstm_core.pipeline import run_training
+        from lstm_core.model.pipeline import run_training
 
         self.loading = False
         runner = self._runner or run_training

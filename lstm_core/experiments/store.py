@@ -1,7 +1,7 @@
 """Every finished or stopped run kept in a database, so runs survive a restart.
 
-The database is an embedded SQLite file by default, or a PostgreSQL server that several app
-servers share. Both go through one code path: SQLAlchemy 2 Core with bound parameters only.
+RunStore saves, lists, loads and deletes runs and backtests; store_database.py says where the
+database is and what its tables hold.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,160 +19,32 @@ import numpy as np
 import pandas as pd
 import sqlalchemy
 from sqlalchemy import (
-    Column,
-    Double,
-    Integer,
-    LargeBinary,
-    MetaData,
-    Table,
-    Text,
     delete,
     insert,
     select,
     text,
 )
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from lstm_core.config import TrainConfig
 from lstm_core.errors import StoreError
-from lstm_core.results import RunResult
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_STORE_URL = "sqlite:///runs/runs.sqlite"
-"""The embedded default; a relative SQLite path in a URL is taken from the project's folder."""
-STORE_VARIABLE = "LSTM_LAB_STORE"
-POSTGRESQL_DRIVER = "postgresql+psycopg"
-CONNECT_TIMEOUT_SECONDS = 5
-
-SQLITE_DAMAGED_CODES = {sqlite3.SQLITE_ERROR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
-"""SQLite errors that mean the file is not a usable run store (not a database, corrupt, or a
-database without our table's columns). A locked, read-only or unopenable file is not set aside."""
-
-METADATA = MetaData()
-RUNS = Table(
-    "runs",
+from lstm_core.experiments import store_database
+from lstm_core.experiments.store_database import (
+    BACKTESTS,
     METADATA,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("owner", Text, nullable=False),
-    Column("created_at", Text, nullable=False),
-    Column("ticker", Text, nullable=False),
-    Column("data_fingerprint", Text, nullable=False),
-    Column("config", Text, nullable=False),
-    Column("metrics", Text, nullable=False),
-    Column("history", Text, nullable=False),
-    Column("test", Text, nullable=False),
-    Column("seconds", Double, nullable=False),
-    Column("stopped", Integer, nullable=False),
-    Column("epochs_completed", Integer, nullable=False),
-    Column("group_name", Text),
-    Column("model", LargeBinary),
-    Column("extras", Text),
-    # AUTOINCREMENT, as before: a deleted run's id is never given to a new run.
-    sqlite_autoincrement=True,
+    RUNS,
+    STORE_VARIABLE,
+    TABLE_COLUMNS,
+    DamagedFile,
+    failure_reason,
+    is_damaged_sqlite,
+    parsed_store_url,
+    shared_engine,
+    store_url,
 )
-BACKTESTS = Table(
-    "backtests",
-    METADATA,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("owner", Text, nullable=False),
-    Column("created_at", Text, nullable=False),
-    Column("ticker", Text, nullable=False),
-    Column("content", Text, nullable=False),
-    sqlite_autoincrement=True,
-)
-"""Walk-forward backtests (lstm_core.backtest), each kept whole as its JSON."""
-TABLE_COLUMNS = [
-    "id", "when", "ticker", "lag", "batch", "epochs", "units", "learning rate", "train share",
-    "seed", "target", "validation share", "validation ratio", "LSTM RMSE ($)",
-    "baseline RMSE ($)", "LSTM / baseline", "DM p (test)", "MSE (standardized)",
-    "direction right (%)", "seconds", "stopped", "epochs done", "group",
-]  # fmt: skip
-
-_shared_engines: dict[str, Engine] = {}
-_shared_engines_lock = threading.Lock()
-
-
-def _store_url(configured: str | os.PathLike[str] | None = None) -> URL:
-    """The store's URL from an argument, else $LSTM_LAB_STORE, else the embedded default."""
-    if configured is None:
-        configured = os.environ.get(STORE_VARIABLE, "").strip() or DEFAULT_STORE_URL
-    if isinstance(configured, os.PathLike) or "://" not in configured:
-        # A plain path, as before: relative to the folder the app was started from.
-        return URL.create("sqlite", database=str(Path(configured).resolve()))
-    try:
-        url = make_url(configured)
-    except (ArgumentError, ValueError) as error:
-        # The text is not repeated: it may hold a password.
-        raise StoreError(
-            f"The run store's location ({STORE_VARIABLE}) is neither a file path nor a database "
-            f"URL such as {DEFAULT_STORE_URL} or {POSTGRESQL_DRIVER}://user@host:5432/database."
-        ) from error
-    if url.drivername in ("sqlite", "sqlite+pysqlite"):
-        if not url.database or url.database == ":memory:":
-            raise StoreError(
-                "A SQLite run store needs a file, such as sqlite:///runs/runs.sqlite; "
-                "a store in memory would lose every run when the app stops."
-            )
-        database = Path(url.database)
-        if not database.is_absolute():
-            database = PROJECT_ROOT / database
-        return url.set(drivername="sqlite", database=str(database))
-    if url.drivername in ("postgresql", POSTGRESQL_DRIVER):
-        return url.set(drivername=POSTGRESQL_DRIVER)
-    raise StoreError(
-        f"The run store must be a SQLite file or a PostgreSQL database (a URL starting with "
-        f"sqlite:/// or {POSTGRESQL_DRIVER}://), not {url.drivername}://."
-    )
-
-
-def store_url(configured: str | os.PathLike[str] | None = None) -> str:
-    """The run store's SQLAlchemy URL, password included, such as Optuna's study storage takes.
-
-    `configured` is a file path or a URL; by default $LSTM_LAB_STORE, else runs/runs.sqlite.
-    """
-    return _store_url(configured).render_as_string(hide_password=False)
-
-
-def _shared_engine(url: URL) -> Engine:
-    """One pooled engine per PostgreSQL URL, so many sessions share a few connections."""
-    key = url.render_as_string(hide_password=False)
-    with _shared_engines_lock:
-        if key not in _shared_engines:
-            _shared_engines[key] = sqlalchemy.create_engine(
-                url,
-                pool_pre_ping=True,
-                connect_args={
-                    "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-                    "application_name": "lstm-stock-lab",
-                },
-            )
-        return _shared_engines[key]
-
-
-def _reason(error: SQLAlchemyError, password: str | None) -> str:
-    """The driver's own short reason, such as 'Connection refused', without any password."""
-    original = getattr(error, "orig", None) or error
-    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
-    reason = lines[0] if lines else type(original).__name__
-    # psycopg says "connection to server at ..., port ... failed: <the reason>".
-    reason = reason.rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip().rstrip(".")
-    if password:
-        reason = reason.replace(password, "***")
-    return reason
-
-
-def _is_damaged_sqlite(error: Exception) -> bool:
-    original = getattr(error, "orig", error)
-    return isinstance(original, _DamagedFile) or (
-        isinstance(original, sqlite3.DatabaseError)
-        and getattr(original, "sqlite_errorcode", None) in SQLITE_DAMAGED_CODES
-    )
-
-
-class _DamagedFile(sqlite3.DatabaseError):
-    """SQLite's own integrity check found the file damaged."""
+from lstm_core.model.results import RunResult
 
 
 class RunStore:
@@ -181,7 +52,7 @@ class RunStore:
     is made; `notice` says so. Any failure to reach or use the database is a StoreError."""
 
     def __init__(self, location: str | os.PathLike[str] | None = None) -> None:
-        self._url = _store_url(location)
+        self._url = parsed_store_url(location)
         self.url = self._url.render_as_string(hide_password=False)
         """The SQLAlchemy URL (password included): Optuna's study storage can share it."""
         self.shown_url = self._url.render_as_string(hide_password=True)
@@ -202,16 +73,16 @@ class RunStore:
                 self._url, poolclass=NullPool, connect_args={"timeout": 10}
             )
         else:
-            self.engine = _shared_engine(self._url)
+            self.engine = shared_engine(self._url)
         try:
             self._prepare()
         except (SQLAlchemyError, sqlite3.DatabaseError) as error:
-            if self.path is None or not self.path.exists() or not _is_damaged_sqlite(error):
+            if self.path is None or not self.path.exists() or not is_damaged_sqlite(error):
                 raise StoreError(self._sentence(error, "could not be opened")) from error
             self._set_aside(self.path)
 
     def _sentence(self, error: SQLAlchemyError | sqlite3.DatabaseError, what: str) -> str:
-        reason = _reason(error, self._url.password)  # type: ignore[arg-type]
+        reason = failure_reason(error, self._url.password)  # type: ignore[arg-type]
         return f"The run store at {self.shown_url} {what} ({reason}); check {STORE_VARIABLE}."
 
     @contextlib.contextmanager
@@ -229,7 +100,7 @@ class RunStore:
             if self.path is not None:
                 result = connection.execute(text("PRAGMA quick_check")).scalar()
                 if result != "ok":
-                    raise _DamagedFile(result)
+                    raise DamagedFile(result)
             METADATA.create_all(connection, checkfirst=True)
             self._add_extras_column(connection)
             connection.execute(select(*RUNS.columns).limit(1)).fetchall()
@@ -261,7 +132,7 @@ class RunStore:
         """Store a RunResult (with its model when it has one); return the new run's id."""
         model_bytes = getattr(result, "model_bytes", None)
         if model_bytes is None and getattr(result, "model", None) is not None:
-            from lstm_core.model import model_to_bytes
+            from lstm_core.model.network import model_to_bytes
 
             model_bytes = model_to_bytes(result.model)
             result.model_bytes = model_bytes
@@ -385,7 +256,7 @@ class RunStore:
             ).scalar()
         if model is None:
             raise StoreError(f"Run {run_id} has no saved model.")
-        from lstm_core.model import model_from_bytes
+        from lstm_core.model.network import model_from_bytes
 
         return model_from_bytes(bytes(model))
 
@@ -403,7 +274,7 @@ class RunStore:
 
     def latest_backtest(self, owner: str | None = None) -> Any | None:
         """The newest stored backtest (only `owner`'s, when given), or None."""
-        from lstm_core.backtest import BacktestResult
+        from lstm_core.forecasting.backtest_results import BacktestResult
 
         query = select(BACKTESTS.c.content).order_by(BACKTESTS.c.id.desc()).limit(1)
         if owner is not None:
@@ -437,12 +308,12 @@ def open_run_store() -> RunStore:
             configured = store_url()
         except StoreError:
             configured = None
-        if configured == store_url(DEFAULT_STORE_URL):
+        if configured == store_url(store_database.DEFAULT_STORE_URL):
             raise
-        fallback = RunStore(DEFAULT_STORE_URL)
+        fallback = RunStore(store_database.DEFAULT_STORE_URL)
         instead = (
             f"Until that is fixed, runs are saved in this machine's own store "
-            f"({DEFAULT_STORE_URL}), which only this app server sees."
+            f"({store_database.DEFAULT_STORE_URL}), which only this app server sees."
         )
         fallback.notice = " ".join([str(error), instead, fallback.notice or ""]).strip()
         return fallback

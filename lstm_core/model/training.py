@@ -15,7 +15,7 @@ import numpy as np
 from keras.src.random import seed_generator
 
 from lstm_core.config import TrainConfig
-from lstm_core.model import build_model
+from lstm_core.model.network import build_model
 from lstm_core.preprocessing import PreparedData
 
 # One training at a time per process: Keras' random seed is global, so two fits running at

@@ -7,13 +7,14 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from lstm_core.baselines import persistence_forecast
 from lstm_core.config import TrainConfig
-from lstm_core.evaluate import comparison, forecast_metrics, in_sample_naive_mae
-from lstm_core.model import layer_parameter_counts
+from lstm_core.evaluation.baselines import persistence_forecast
+from lstm_core.evaluation.metrics import forecast_metrics, in_sample_naive_mae
+from lstm_core.evaluation.significance import comparison
+from lstm_core.model.network import layer_parameter_counts
+from lstm_core.model.results import RunResult
+from lstm_core.model.training import ProgressHook, StopRequest, train_model
 from lstm_core.preprocessing import PreparedData, make_windows, prepare_config
-from lstm_core.results import RunResult
-from lstm_core.train import ProgressHook, StopRequest, train_model
 
 
 def score_period(

@@ -223,7 +223,7 @@ def trace_window(model: keras.Model, window: np.ndarray) -> WindowTrace:
     """Re-run `model` on one scaled window in NumPy, keeping every LSTM gate and state.
 
     `window` is (lag,) or (lag, 1). The model must be a chain of LSTM layers then Dense
-    layers, as `lstm_core.model.build_model` makes it.
+    layers, as `lstm_core.model.network.build_model` makes it.
     """
     values = _check_window(model, window)
     current: np.ndarray = values[:, np.newaxis]

@@ -3,7 +3,7 @@
 A server's first training used to wait for TensorFlow's import and for tracing its model's
 training step, about twice as long as the second. Started once the first page has been
 drawn, this does both while the person is still reading, so the first training starts about
-as fast as the second. lstm_core.train keeps one compiled model per architecture; a short
+as fast as the second. lstm_core.model.training keeps one compiled model per architecture; a short
 fit here leaves the default preset's model traced and ready in that cache.
 """
 
@@ -28,8 +28,8 @@ def warm_up(config: TrainConfig, series: pd.Series) -> None:
     The result is thrown away: a later run of that architecture reuses the traced model with
     fresh seeded weights, so its numbers are the same as without this warm-up.
     """
-    from lstm_core.model import model_to_bytes
-    from lstm_core.pipeline import run_training
+    from lstm_core.model.network import model_to_bytes
+    from lstm_core.model.pipeline import run_training
 
     result = run_training(config.with_changes(epochs=1), series)
     # Saving a run serializes its model; the first call pays for imports, so pay it here.

@@ -1,0 +1,139 @@
+"""Charts of the Train page: loss per epoch, and predictions beside persistence's."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from lstm_core.charts.style import COLORS
+
+
+def epoch_tick_step(epochs: int) -> int:
+    """Whole-epoch ticks, about ten of them at most."""
+    return max(1, math.ceil(epochs / 10))
+
+
+def loss_chart(
+    losses: Sequence[float],
+    epochs: int | None = None,
+    validation_losses: Sequence[float] = (),
+    best_epoch: int | None = None,
+) -> go.Figure:
+    """Training (and validation) loss per epoch, the x axis fixed to all epochs so the curve
+    visibly grows; a marker on the epoch whose weights early stopping kept."""
+    figure = go.Figure(
+        go.Scatter(
+            x=list(range(1, len(losses) + 1)),
+            y=list(losses),
+            mode="lines+markers",
+            name="training loss",
+            hovertemplate="epoch %{x}<br>training loss %{y:.5f}<extra></extra>",
+        )
+    )
+    if len(validation_losses):
+        figure.add_trace(
+            go.Scatter(
+                x=list(range(1, len(validation_losses) + 1)),
+                y=list(validation_losses),
+                mode="lines+markers",
+                name="validation loss",
+                line={"dash": "dash"},
+                hovertemplate="epoch %{x}<br>validation loss %{y:.5f}<extra></extra>",
+            )
+        )
+    if best_epoch is not None and 1 <= best_epoch <= len(validation_losses):
+        figure.add_trace(
+            go.Scatter(
+                x=[best_epoch],
+                y=[validation_losses[best_epoch - 1]],
+                mode="markers",
+                marker={"size": 14, "symbol": "star"},
+                name=f"kept: epoch {best_epoch}",
+                hovertemplate="weights kept from epoch %{x}<extra></extra>",
+            )
+        )
+    if epochs:
+        figure.update_xaxes(range=[0.5, epochs + 0.5])
+    figure.update_xaxes(tick0=1, dtick=epoch_tick_step(epochs or len(losses)))
+    # A loss is never negative; with one point plotly would otherwise centre the axis on it.
+    figure.update_yaxes(rangemode="tozero")
+    figure.update_layout(
+        height=260,
+        xaxis_title="epoch",
+        yaxis_title="MSE (model's scale)",
+        margin={"t": 30, "b": 10},
+        title={
+            "text": "Training and validation loss" if len(validation_losses) else "Training loss",
+            "x": 0,
+        },
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return figure
+
+
+def prediction_chart(
+    train_dates: pd.DatetimeIndex,
+    train_prices: np.ndarray,
+    test_dates: pd.DatetimeIndex,
+    actual: np.ndarray,
+    predictions: dict[str, np.ndarray],
+    persistence: np.ndarray | None = None,
+    title: str = "Test period: real prices against predictions",
+) -> go.Figure:
+    """Real test prices, each model's predictions and the baseline, training prices faint before."""
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=train_dates,
+            y=train_prices,
+            name="training prices",
+            mode="lines",
+            line={"color": COLORS["train"], "width": 1},
+            opacity=0.5,
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=test_dates,
+            y=actual,
+            name="real price",
+            mode="lines",
+            line={"color": COLORS["actual"], "width": 1.6},
+        )
+    )
+    palette = ["#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
+    for index, (label, values) in enumerate(predictions.items()):
+        figure.add_trace(
+            go.Scatter(
+                x=test_dates,
+                y=values,
+                name=label,
+                mode="lines",
+                line={"color": palette[index % len(palette)], "width": 1.6},
+            )
+        )
+    if persistence is not None:
+        # Drawn last and wider than the real price, dotted: it lies a day off the real line,
+        # and drawn under it, it disappeared.
+        figure.add_trace(
+            go.Scatter(
+                x=test_dates,
+                y=persistence,
+                name="tomorrow = today (baseline)",
+                mode="lines",
+                line={"color": COLORS["persistence"], "width": 2.6, "dash": "dot"},
+            )
+        )
+    figure.update_yaxes(tickprefix="$")
+    figure.update_layout(
+        height=440,
+        title={"text": title, "x": 0},
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.15},
+        margin={"t": 40, "b": 10},
+    )
+    return figure

@@ -1,0 +1,151 @@
+"""What the commands share: the parser class, training options, loading prices, tables and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from lstm_core import data
+from lstm_core.config import TARGETS, TrainConfig
+from lstm_core.errors import LabError
+from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES
+from lstm_core.forecasting.forecast import (
+    DEFAULT_HORIZON,
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as one `error:` line with exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"error: {message}\n")
+        raise SystemExit(2)
+
+
+def add_train_options(
+    parser: argparse.ArgumentParser,
+    single_run: bool = True,
+    defaults: TrainConfig | None = None,
+) -> None:
+    """The options every command that trains shares, defaults from `defaults` (else the
+    tutorial's model 1).
+
+    `single_run` adds --lag, --batch-size and --seed; a sweep names several of each instead.
+    """
+    defaults = defaults or TrainConfig()
+    parser.add_argument("--ticker", default=defaults.ticker)
+    if single_run:
+        parser.add_argument("--lag", type=int, default=defaults.lag)
+        parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+        parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument(
+        "--units", type=int, nargs="+", default=list(defaults.units), help="LSTM layer sizes"
+    )
+    parser.add_argument("--dense-units", type=int, default=defaults.dense_units)
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--train-fraction", type=float, default=defaults.train_fraction)
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default=defaults.target,
+        help="level: the tutorial's z-scored prices; change: the next day's log change",
+    )
+    parser.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=defaults.validation_fraction,
+        help="share of windows before the test period kept aside for tuning (0 = none)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=defaults.patience,
+        help="early stopping: epochs without a better validation loss (0 = off)",
+    )
+    parser.add_argument("--csv", type=Path, help="your own price CSV instead of the snapshot")
+    parser.add_argument("--json", type=Path, help="write the full result as JSON here")
+
+
+def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
+    """`--scheduler tcp://HOST:PORT`: train on that Dask cluster (default $LSTM_LAB_DASK)."""
+    parser.add_argument(
+        "--scheduler",
+        help="train on this Dask scheduler's workers, tcp://HOST:PORT (default: $LSTM_LAB_DASK; "
+        "unset: in this process)",
+    )
+
+
+def add_horizon_option(parser: argparse.ArgumentParser) -> None:
+    """`--horizon H`: how many trading days ahead to forecast."""
+    parser.add_argument(
+        "--horizon", type=int, default=DEFAULT_HORIZON, help="trading days ahead (1-30)"
+    )
+
+
+def format_value(value: float | None, width: int) -> str:
+    """A metric right-aligned to 4 decimals, or a dash for a forecaster without that metric."""
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.4f}"
+
+
+def format_table(result_metrics: dict[str, dict[str, float | None]]) -> str:
+    """A small text table of the LSTM's and the baseline's metrics.
+
+    Persistence never predicts a move, so its direction score is a dash (null in the JSON).
+    """
+    lines = [f"{'metric':<40}{'LSTM':>12}{'persistence':>14}"]
+    for name in METRIC_NAMES:
+        lines.append(
+            f"{METRIC_LABELS[name]:<40}{format_value(result_metrics['lstm'][name], 12)}"
+            f"{format_value(result_metrics['persistence'][name], 14)}"
+        )
+    return "\n".join(lines)
+
+
+def config_from_arguments(arguments: argparse.Namespace) -> TrainConfig:
+    """The training options as a validated config (a sweep's: with the default lag, batch size
+    and seed, which it replaces)."""
+    values = {
+        "ticker": arguments.ticker,
+        "epochs": arguments.epochs,
+        "units": tuple(arguments.units),
+        "dense_units": arguments.dense_units,
+        "learning_rate": arguments.learning_rate,
+        "train_fraction": arguments.train_fraction,
+        "target": arguments.target,
+        "validation_fraction": arguments.validation_fraction,
+        "patience": arguments.patience,
+    }
+    for name in ("lag", "batch_size", "seed"):
+        if hasattr(arguments, name):
+            values[name] = getattr(arguments, name)
+    return TrainConfig(**values)
+
+
+def load_prices(arguments: argparse.Namespace, ticker: str) -> data.PriceData:
+    """The prices to train on: `--csv` when given, else the bundled snapshot."""
+    if arguments.csv is None:
+        return data.load_snapshot()
+    try:
+        content = arguments.csv.read_bytes()
+    except OSError as error:
+        raise LabError(f"Cannot read {arguments.csv}: {error.strerror}.") from error
+    return data.read_price_csv(content, name=arguments.csv.name, default_ticker=ticker)
+
+
+def cluster_client(arguments: argparse.Namespace) -> Any:
+    """A Dask client for --scheduler (or $LSTM_LAB_DASK), or None to train in this process."""
+    from lstm_core.execution import cluster
+
+    address = cluster.scheduler_address(arguments.scheduler)
+    return None if address is None else cluster.connect(address)
+
+
+def write_json(path: Path | None, content: dict) -> None:
+    """Write `content` as indented JSON to `path`, when one was given."""
+    if path is not None:
+        path.write_text(json.dumps(content, indent=2))
+        print(f"wrote {path}")

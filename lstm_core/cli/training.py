@@ -1,0 +1,121 @@
+"""`train` (one model against persistence) and `sweep` (every lag x batch size x seed)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from lstm_core.cli.options import (
+    add_scheduler_option,
+    add_train_options,
+    cluster_client,
+    config_from_arguments,
+    format_table,
+    load_prices,
+    write_json,
+)
+from lstm_core.config import TrainConfig
+from lstm_core.evaluation.significance import format_pvalue, ratio_verdict
+from lstm_core.preprocessing import check_config_fits
+
+
+def add_sweep_command(commands: argparse._SubParsersAction) -> None:
+    """`sweep`: every lag x batch size (x seed), each against persistence."""
+    sweep = commands.add_parser(
+        "sweep", help="train every lag x batch size (x seed) and compare each with persistence"
+    )
+    add_train_options(sweep, single_run=False)
+    add_scheduler_option(sweep)
+    sweep.add_argument("--lags", type=int, nargs="+", required=True)
+    sweep.add_argument("--batch-sizes", type=int, nargs="+", required=True)
+    sweep.add_argument("--seeds", type=int, nargs="+", default=[TrainConfig().seed])
+
+
+def train_command(arguments: argparse.Namespace) -> int:
+    config = config_from_arguments(arguments)
+    prices = load_prices(arguments, config.ticker)
+    series = prices.series(config.ticker)
+    client = cluster_client(arguments)
+    if client is None:
+        # TensorFlow is imported only now, after the cheap checks have passed.
+        from lstm_core.model.pipeline import run_training
+
+        result = run_training(config, series)
+    else:
+        from lstm_core.execution.cluster import ClusterRunner
+
+        print(f"training on the Dask cluster at {client.scheduler.address}")
+        try:
+            result = ClusterRunner(client, restore_model=False)(config, series)
+        finally:
+            client.close()
+    print(f"{config.label()}: {result.n_train} training and {result.n_test} test windows")
+    print(f"data: {prices.description}")
+    print(format_table(result.metrics))
+    if result.validation is not None:
+        print(ratio_verdict(result.validation["comparison"], period="validation"))
+    print(ratio_verdict(result.comparison))
+    direction = result.comparison["direction_pvalue"]
+    print(
+        f"direction: the real price rose on {result.comparison['up_share']:.1%} of test days; "
+        f"Pesaran-Timmermann {format_pvalue(direction)}"
+    )
+    note = result.kept_weights_note()
+    if note:
+        print(note)
+    print(f"trained in {result.seconds:.1f} s; final training loss {result.loss_history[-1]:.5f}")
+    write_json(arguments.json, result.to_json())
+    return 0
+
+
+def sweep_command(arguments: argparse.Namespace) -> int:
+
+    from lstm_core.experiments import sweeps
+
+    base = config_from_arguments(arguments)
+    configs = [
+        config
+        for seed in sweeps.seed_configs(base, arguments.seeds)
+        for config in sweeps.grid_configs(seed, arguments.lags, arguments.batch_sizes)
+    ]
+    prices = load_prices(arguments, base.ticker)
+    series = prices.series(base.ticker)
+    for config in configs:
+        check_config_fits(len(series), config)
+    client = cluster_client(arguments)
+    started = time.perf_counter()
+    if client is None:
+        results = sweeps.run_configs(configs, series)
+    else:
+        from lstm_core.execution import cluster
+
+        print(f"training {len(configs)} runs on the Dask cluster at {client.scheduler.address}")
+        try:
+            with cluster.translated_errors(client, "the sweep"):
+                results = sweeps.run_configs(configs, series, cluster.cluster_executor(client))
+        finally:
+            client.close()
+    seconds = time.perf_counter() - started
+    print(f"data: {prices.description}")
+    print(f"{'run':<60}{'test period':>24}{'LSTM RMSE':>12}{'persistence':>14}{'ratio':>8}")
+    for result in results:
+        lstm, persistence = result.metrics["lstm"]["rmse"], result.metrics["persistence"]["rmse"]
+        period = f"{result.test_dates[0]:%Y-%m-%d}..{result.test_dates[-1]:%Y-%m-%d}"
+        print(
+            f"{result.config.label():<60}{period:>24}{lstm:>12.4f}{persistence:>14.4f}"
+            f"{lstm / persistence:>8.3f}"
+        )
+    print(
+        "RMSE in dollars on each run's test period; ratio = LSTM / persistence (tomorrow = "
+        f"today), below 1 when the LSTM did better; {len(results)} runs in {seconds:.1f} s"
+    )
+    runs = [
+        {
+            "config": result.config.to_dict(),
+            "metrics": result.metrics,
+            "comparison": result.comparison,
+        }
+        for result in results
+    ]
+    write_json(arguments.json, {"runs": runs, "seconds": seconds})
+    return 0

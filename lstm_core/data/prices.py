@@ -1,0 +1,191 @@
+"""PriceData, the tidy long price frame every loader returns, and what is shared about prices.
+
+The tickers and company names, the column names, the lag check, the summary table and a
+series' fingerprint; plus the one-sentence helpers the loaders' messages share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstm_core.errors import DataError, NotEnoughDataError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+TICKERS = ("AAPL", "GOOG", "MSFT", "AMZN")
+
+
+COMPANY_NAMES = {
+    "AAPL": "Apple",
+    "GOOG": "Alphabet (Google)",
+    "MSFT": "Microsoft",
+    "AMZN": "Amazon",
+}
+
+
+COLUMNS = ("Date", "Ticker", "Open", "High", "Low", "Close", "Adj Close", "Volume")
+
+
+PRICE_COLUMNS = ("Open", "High", "Low", "Close", "Adj Close")
+
+
+NUMBER_COLUMNS = (*PRICE_COLUMNS, "Volume")
+
+
+@dataclass(frozen=True, eq=False)
+class PriceData:
+    """A tidy long price frame plus where it came from, ready for the pages.
+
+    eq=False: comparing two frames has no single truth value, so identity equality is used.
+    """
+
+    frame: pd.DataFrame
+    source: str  # "snapshot" | "yahoo" | "upload"
+    description: str  # one line for the page
+
+    def tickers(self) -> list[str]:
+        """The tickers in the data, in the order they appear in the frame."""
+        return [str(ticker) for ticker in dict.fromkeys(self.frame["Ticker"])]
+
+    def series(self, ticker: str) -> pd.Series:
+        """The daily price of `ticker`, dated and float64: Adj Close, or Close where it is missing.
+
+        Rows with neither price are left out; the loaders never produce such rows.
+        """
+        wanted = ticker.strip().upper() if isinstance(ticker, str) else ticker
+        available = self.tickers()
+        if wanted not in available:
+            raise DataError(
+                f"There are no prices for {ticker!r} in this data; choose one of "
+                f"{', '.join(available) or 'the loaded tickers'}."
+            )
+        rows = self.frame[self.frame["Ticker"] == wanted]
+        adjusted = rows["Adj Close"].astype("float64")
+        prices = adjusted.where(adjusted.notna(), rows["Close"].astype("float64"))
+        series = pd.Series(
+            prices.to_numpy(dtype=np.float64),
+            index=pd.DatetimeIndex(rows["Date"], name="Date"),
+            name=wanted,
+        )
+        return series.dropna().sort_index()
+
+
+def tidy_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Exactly COLUMNS with fixed dtypes, sorted by Ticker then Date, on a fresh 0..n-1 index."""
+    tidy = pd.DataFrame(
+        {
+            "Date": pd.DatetimeIndex(frame["Date"]).astype("datetime64[ns]"),
+            "Ticker": frame["Ticker"].astype(str).to_numpy(),
+        }
+    )
+    for column in NUMBER_COLUMNS:
+        tidy[column] = frame[column].to_numpy(dtype=np.float64)
+    return tidy.sort_values(["Ticker", "Date"], kind="stable").reset_index(drop=True)
+
+
+def first_duplicate(frame: pd.DataFrame) -> tuple[str, pd.Timestamp] | None:
+    """The first (ticker, date) that appears twice, or None."""
+    repeated = frame.duplicated(subset=["Ticker", "Date"], keep="first")
+    if not repeated.any():
+        return None
+    row = frame[repeated].iloc[0]
+    return str(row["Ticker"]), pd.Timestamp(row["Date"])
+
+
+def capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def shown_value(value: str) -> str:
+    """A cell value quoted and shortened so a message stays one readable line."""
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= 30 else text[:27] + "...")
+
+
+def check_enough_rows(series_length: int, lag: int, train_fraction: float) -> None:
+    """Raise NotEnoughDataError unless the series gives at least 1 training and 1 test window.
+
+    With n prices there are n - lag windows; the first floor(train_fraction * windows) train.
+    """
+    if isinstance(series_length, bool) or not isinstance(series_length, int) or series_length < 0:
+        raise ValueError(f"series_length must be a whole number >= 0, got {series_length!r}")
+    if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
+        raise ValueError(f"lag must be a whole number >= 1, got {lag!r}")
+    if (
+        isinstance(train_fraction, bool)
+        or not isinstance(train_fraction, int | float)
+        or not 0 < train_fraction < 1
+    ):
+        raise ValueError(
+            f"train_fraction must be between 0 and 1 (exclusive), got {train_fraction!r}"
+        )
+    needed = lag + minimum_windows(train_fraction)
+    if series_length < needed:
+        raise NotEnoughDataError(
+            f"The series has {series_length} prices; a lag of {lag} needs at least {needed}. "
+            "Choose a smaller lag or a longer file."
+        )
+
+
+def minimum_windows(train_fraction: float) -> int:
+    """Fewest windows w with floor(train_fraction * w) >= 1 and at least one window left over."""
+    # floor(f * w) >= 1 first holds near 1/f; start just below it so the loop runs a few times
+    # even for tiny fractions.
+    windows = max(2, math.ceil(1 / train_fraction) - 2)
+    while True:
+        train = math.floor(train_fraction * windows)
+        if train >= 1 and windows - train >= 1:
+            return windows
+        windows += 1
+
+
+def summary_table(data: PriceData) -> pd.DataFrame:
+    """One row per ticker: company, ticker, first and last date, days, prices and change.
+
+    Prices are the ones the model uses (Adj Close, else Close); Change (%) is last over first.
+    """
+    columns = [
+        "Company",
+        "Ticker",
+        "First date",
+        "Last date",
+        "Days",
+        "First price",
+        "Last price",
+        "Change (%)",
+    ]
+    rows = []
+    for ticker in data.tickers():
+        series = data.series(ticker)
+        if series.empty:
+            continue
+        first, last = float(series.iloc[0]), float(series.iloc[-1])
+        rows.append(
+            {
+                "Company": COMPANY_NAMES.get(ticker, ticker),
+                "Ticker": ticker,
+                "First date": f"{series.index[0]:%Y-%m-%d}",
+                "Last date": f"{series.index[-1]:%Y-%m-%d}",
+                "Days": len(series),
+                "First price": first,
+                "Last price": last,
+                # A zero first price has no percentage change; NaN says so instead of inf.
+                "Change (%)": (last / first - 1) * 100 if first else math.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def series_fingerprint(series: pd.Series) -> str:
+    """A short hash of a price series' dates and values, to tell whether a result still applies."""
+    digest = hashlib.sha256()
+    digest.update(np.asarray(series.index.asi8 if hasattr(series.index, "asi8") else []).tobytes())
+    digest.update(np.asarray(series.to_numpy(), dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Evaluation: error metrics, significance tests and the persistence baseline (no TensorFlow)."""

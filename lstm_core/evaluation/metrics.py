@@ -1,0 +1,99 @@
+"""Honest metrics for a forecast, computed the same way for the LSTM and for the baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+METRIC_NAMES = ("mse_scaled", "rmse", "mae", "mape", "mase", "direction_accuracy")
+
+
+METRIC_LABELS = {
+    "mse_scaled": "MSE (standardized, tutorial's figure)",
+    "rmse": "RMSE ($)",
+    "mae": "MAE ($)",
+    "mape": "MAPE (%)",
+    "mase": "MASE",
+    "direction_accuracy": "Direction right (%)",
+}
+
+
+def in_sample_naive_mae(train_prices: np.ndarray) -> float:
+    """Mean absolute day-to-day change over the training prices: MASE's denominator."""
+    train_prices = np.asarray(train_prices, dtype=np.float64)
+    if len(train_prices) < 2:
+        raise ValueError("train_prices must hold at least 2 prices")
+    return float(np.mean(np.abs(np.diff(train_prices))))
+
+
+def forecast_metrics(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    last_known: np.ndarray,
+    scale_std: float,
+    naive_mae: float,
+) -> dict[str, float | None]:
+    """Metrics of one forecast in dollars, plus the MSE on the standardized scale.
+
+    `last_known` is the price the day before each target; a predicted move counts as right
+    when its sign matches the real move's sign (a forecast of no change is never right
+    unless the price really stayed put). A forecast that never predicts a move (persistence)
+    has no direction score: its direction_accuracy is None, not a misleading 0.
+    """
+    actual = np.asarray(actual, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+    last_known = np.asarray(last_known, dtype=np.float64)
+    if not actual.shape == predicted.shape == last_known.shape or actual.ndim != 1:
+        raise ValueError("actual, predicted and last_known must be 1-D arrays of the same length")
+    if len(actual) == 0:
+        raise ValueError("there must be at least one test value")
+    if scale_std <= 0 or naive_mae <= 0:
+        raise ValueError("scale_std and naive_mae must be positive")
+    errors = predicted - actual
+    return {
+        "mse_scaled": float(np.mean((errors / scale_std) ** 2)),
+        "rmse": float(np.sqrt(np.mean(errors**2))),
+        "mae": float(np.mean(np.abs(errors))),
+        "mape": float(100 * np.mean(np.abs(errors / actual))),
+        "mase": float(np.mean(np.abs(errors)) / naive_mae),
+        "direction_accuracy": direction_accuracy(actual, predicted, last_known),
+    }
+
+
+def direction_accuracy(
+    actual: np.ndarray, predicted: np.ndarray, last_known: np.ndarray
+) -> float | None:
+    """Percent of days whose predicted move has the real move's sign; None if it never moves."""
+    last_known = np.asarray(last_known, dtype=np.float64)
+    predicted_moves = np.sign(np.asarray(predicted, dtype=np.float64) - last_known)
+    if not np.any(predicted_moves):
+        return None
+    real_moves = np.sign(np.asarray(actual, dtype=np.float64) - last_known)
+    return float(100 * np.mean(predicted_moves == real_moves))
+
+
+OUT_OF_RANGE_NOTE_SHARE = 0.25
+"""From this share of test days outside the training prices on, the page explains it."""
+
+
+def range_note(train_prices: np.ndarray, test_prices: np.ndarray) -> str | None:
+    """A sentence when many test prices lie outside every price the model trained on.
+
+    A model trained on scaled prices rarely predicts beyond the range it saw, so its line
+    flattens there; a person reading the chart should know why. None when few do.
+    """
+    if len(train_prices) == 0 or len(test_prices) == 0:
+        raise ValueError("range_note needs training and test prices")
+    low, high = float(np.min(train_prices)), float(np.max(train_prices))
+    above = float(np.mean(test_prices > high))
+    below = float(np.mean(test_prices < low))
+    if max(above, below) < OUT_OF_RANGE_NOTE_SHARE:
+        return None
+    if above >= below:
+        where = f"{above:.0%} of the test days closed above ${high:,.2f}, the highest"
+    else:
+        where = f"{below:.0%} of the test days closed below ${low:,.2f}, the lowest"
+    return (
+        f"Why the LSTM's line may flatten: {where} price in the training period. A model trained "
+        "on past prices seldom predicts beyond what it has seen; repeating yesterday's price "
+        "has no such limit."
+    )

@@ -1,0 +1,1 @@
+"""Execution: where training runs: in-process background jobs (and studies) and the Dask cluster."""

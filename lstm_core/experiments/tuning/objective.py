@@ -1,0 +1,151 @@
+"""A trial: train through run_training, score the validation ratio to persistence, prune.
+
+The pruner's check runs in our progress hook and stop request; no test figure enters the
+objective.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from lstm_core.data import series_fingerprint
+from lstm_core.errors import LabError
+from lstm_core.experiments.store import RunStore
+from lstm_core.experiments.tuning.space import check_study_request, suggest_config
+from lstm_core.experiments.tuning.study import StudyPlan
+from lstm_core.experiments.tuning.summary import trial_row
+from lstm_core.preprocessing import prepare_config
+
+TUNE_GROUP = "tune"
+"""The run store's group name of a study's trials."""
+
+
+class StudyInterrupted(Exception):
+    """Raised inside a trial when the person stopped the study; the trial is marked failed."""
+
+
+def validation_baseline_mse(base_prepared: Any) -> float:
+    """Persistence's mean squared error on the validation windows, on the model's scale.
+
+    A window's last input is "today" on the model's scale for both targets (0 for changes), so
+    sqrt(val_loss / this) is the epoch's validation RMSE ratio to persistence: comparable
+    between trials that learn levels and changes, and for levels exactly the dollar ratio.
+    """
+    today = base_prepared.x_validation[:, -1, 0].astype(np.float64)
+    errors = base_prepared.y_validation.astype(np.float64) - today
+    return float(np.mean(errors**2))
+
+
+TrialProgress = Callable[[int, Any], None]
+"""Told the trial's number and training's Progress after each batch group and epoch."""
+
+
+def run_trial(
+    trial: optuna.Trial,
+    plan: StudyPlan,
+    series: pd.Series,
+    store: RunStore,
+    owner: str = "local",
+    progress: TrialProgress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> float:
+    """Train one trial; its value is the validation RMSE ratio to persistence.
+
+    After each epoch the validation figure is reported to the trial; when the pruner says so,
+    training stops there and optuna.TrialPruned is raised. A complete trial is saved as a run.
+    """
+    # Imported here so that planning a study (and the page that does it) stays light.
+    from lstm_core.model.pipeline import run_training
+
+    config = suggest_config(trial, plan.base, plan.space)
+    trial.set_user_attr("config", config.to_dict())
+    prepared = prepare_config(series, config)
+    baseline_mse = validation_baseline_mse(prepared)
+    pruned = False
+    reported = 0
+
+    def on_progress(state: Any) -> None:
+        nonlocal pruned, reported
+        if progress is not None:
+            progress(trial.number, state)
+        losses = state.epoch_validation_losses
+        if state.epoch_finished and len(losses) > reported:
+            reported = len(losses)
+            trial.report(math.sqrt(losses[-1] / baseline_mse), step=reported)
+            pruned = pruned or trial.should_prune()
+
+    def stop_training() -> bool:
+        return pruned or (should_stop is not None and should_stop())
+
+    result = run_training(config, series, progress=on_progress, should_stop=stop_training)
+    trial.set_user_attr("epochs_run", result.epochs_completed)
+    trial.set_user_attr("seconds", result.seconds)
+    if pruned:
+        raise optuna.TrialPruned(f"pruned after epoch {result.epochs_completed}")
+    if result.stopped:
+        raise StudyInterrupted("stopped by you")
+    result.data_fingerprint = series_fingerprint(series)
+    trial.set_user_attr("run_id", store.save(result, owner=owner, group=TUNE_GROUP))
+    return float(result.validation["comparison"]["rmse_ratio"])
+
+
+def optimize(
+    study: optuna.Study,
+    plan: StudyPlan,
+    series: pd.Series,
+    trials: int,
+    timeout: float | None = None,
+    store: RunStore | None = None,
+    owner: str = "local",
+    progress: TrialProgress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_trial_start: Callable[[int], None] | None = None,
+    on_trial_end: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Run up to `trials` more trials (ask and tell), ending early on a stop or the time budget.
+
+    No trial starts after `timeout` seconds; the running one finishes. A stop ends the running
+    trial at once and marks it failed ("stopped"); the finished trials stay in the study.
+    """
+    check_study_request(trials, timeout)
+    store = store or RunStore()
+    started = time.monotonic()
+    for index in range(trials):
+        if should_stop is not None and should_stop():
+            break
+        if timeout is not None and time.monotonic() - started >= timeout:
+            break
+        if on_trial_start is not None:
+            on_trial_start(index)
+        trial = study.ask()
+        interrupted = False
+        try:
+            value = run_trial(trial, plan, series, store, owner, progress, should_stop)
+        except optuna.TrialPruned:
+            finished = study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        except StudyInterrupted:
+            trial.set_user_attr("failure", "stopped by you")
+            finished = study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            interrupted = True
+        except LabError as error:
+            # Settings that cannot train on these prices (a batch larger than the training
+            # windows): the trial fails with the reason and the study goes on.
+            trial.set_user_attr("failure", str(error))
+            finished = study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        except BaseException:
+            trial.set_user_attr("failure", "an unexpected error")
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        else:
+            finished = study.tell(trial, value)
+        if on_trial_end is not None:
+            on_trial_end(trial_row(finished))
+        if interrupted:
+            break

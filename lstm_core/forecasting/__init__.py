@@ -1,0 +1,1 @@
+"""Forecasting past one day: the recursive look-ahead, its conformal bands, the backtest."""
