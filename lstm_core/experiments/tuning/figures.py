@@ -24,6 +24,8 @@ def history_figure(study: optuna.Study) -> Any:
     figure.update_layout(
         title="Each trial's error on the validation period, relative to the baseline's"
     )
+    # Trials are numbered 0, 1, 2...; plotly's default ticks put 0.5 between them.
+    figure.update_xaxes(tick0=0, dtick=1)
     return figure
 
 
