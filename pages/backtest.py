@@ -57,7 +57,7 @@ def start_backtest(config: TrainConfig, folds: int, horizon: int) -> None:
     st.session_state[BACKTEST_JOB_KEY] = TrainingJob(
         config,
         series,
-        runner=partial(run_backtest, folds=folds, horizon=horizon),
+        runner=partial(run_backtest, folds=folds, horizon=horizon, runner=jobs.training_runner()),
         kind="backtest",
         is_connected=jobs.session_connection(),
     ).start()

@@ -320,6 +320,55 @@ def _is_child(pid: int, ancestor: int) -> bool:
     return False
 
 
+def _runs_started_on_workers(client) -> int:
+    """How many training tasks have begun on the workers: each logs a start on its topic."""
+    return sum(
+        1
+        for topic, events in client.get_events().items()
+        if topic.startswith("lstm-lab-progress-")
+        for _, event in events
+        if event.get("kind") == "start"
+    )
+
+
+def test_backtest_and_tune_train_on_the_cluster_with_the_in_process_numbers(
+    dask_cluster, client, tmp_path, capsys, monkeypatch
+) -> None:
+    """`backtest` and `tune` with --scheduler: folds and trials train on the workers."""
+    monkeypatch.setenv("LSTM_LAB_STORE", str(tmp_path / "runs.sqlite"))
+    started_before = _runs_started_on_workers(client)
+    tiny = ["--lag", "10", "--epochs", "1", "--units", "8", "--dense-units", "0"]
+    outputs = {}
+    for where, extra in (("here", []), ("cluster", ["--scheduler", dask_cluster.address])):
+        backtest = tmp_path / f"backtest_{where}.json"
+        arguments = ["backtest", *tiny, "--batch-size", "64", "--validation-fraction", "0.1"]
+        status = cli.main(
+            [*arguments, "--folds", "2", "--horizon", "2", *extra, "--json", str(backtest)]
+        )
+        assert status == 0, capsys.readouterr().err
+        tune = tmp_path / f"tune_{where}.json"
+        status = cli.main(
+            ["tune", *tiny, "--trials", "2", "--search", "batch_size=32:64", "--seed", "5",
+             "--study", f"study_{where}", *extra, "--json", str(tune)]
+        )  # fmt: skip
+        assert status == 0, capsys.readouterr().err
+        outputs[where] = (json.loads(backtest.read_text()), json.loads(tune.read_text()))
+    assert capsys.readouterr().out.count("on the Dask cluster at") == 2
+    # Two folds and two trials, each trained on a worker, and nothing else.
+    assert _runs_started_on_workers(client) - started_before == 4
+    (backtest_here, tune_here), (backtest_remote, tune_remote) = outputs["here"], outputs["cluster"]
+    assert [fold["comparison"]["rmse_ratio"] for fold in backtest_remote["folds"]] == pytest.approx(
+        [fold["comparison"]["rmse_ratio"] for fold in backtest_here["folds"]], rel=1e-9
+    )
+    for forecaster in ("lstm", "persistence"):
+        assert backtest_remote["by_horizon"][forecaster] == pytest.approx(
+            backtest_here["by_horizon"][forecaster], rel=1e-9
+        )
+    assert [trial["value"] for trial in tune_remote["trials"]] == pytest.approx(
+        [trial["value"] for trial in tune_here["trials"]], rel=1e-9
+    )
+
+
 def test_a_scheduler_lost_mid_training_falls_back_to_this_process_and_says_so(
     dask_cluster, client, series
 ) -> None:

@@ -2,7 +2,7 @@
 
 `train` prints LSTM against persistence; `sweep` does so for every lag x batch size (x seed);
 `forecast` looks past the last date with calibrated bands; `backtest` retrains before each of
-several origins and scores each block. `train` and `sweep` take --scheduler (or
+several origins and scores each block. Every command takes --scheduler (or
 $LSTM_LAB_DASK) to train on a Dask cluster's workers. `tune` runs an Optuna study on the
 validation period and judges its best trial once on test.
 

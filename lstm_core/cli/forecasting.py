@@ -6,7 +6,9 @@ import argparse
 
 from lstm_core.cli.options import (
     add_horizon_option,
+    add_scheduler_option,
     add_train_options,
+    cluster_runner,
     config_from_arguments,
     load_prices,
     write_json,
@@ -30,6 +32,7 @@ def add_forecast_command(commands: argparse._SubParsersAction) -> None:
     )
     add_train_options(forecast)
     add_horizon_option(forecast)
+    add_scheduler_option(forecast)
 
 
 def add_backtest_command(commands: argparse._SubParsersAction) -> None:
@@ -42,6 +45,7 @@ def add_backtest_command(commands: argparse._SubParsersAction) -> None:
         "--folds", type=int, default=DEFAULT_FOLDS, help="folds over the last 40%% (2-10)"
     )
     add_horizon_option(backtest)
+    add_scheduler_option(backtest)
 
 
 def share_text(share: float | None) -> str:
@@ -59,7 +63,8 @@ def forecast_command(arguments: argparse.Namespace) -> int:
 
     from lstm_core.model.pipeline import run_training
 
-    result = run_training(config, series)
+    with cluster_runner(arguments, restore_model=True) as runner:
+        result = (runner or run_training)(config, series)
     ahead = look_ahead(result.model, result.prepared, horizon)
     print(f"{config.label()}: forecast {horizon} trading days after {series.index[-1]:%Y-%m-%d}")
     print(ratio_verdict(result.comparison))
@@ -86,7 +91,8 @@ def backtest_command(arguments: argparse.Namespace) -> int:
     horizon = check_horizon(arguments.horizon)
     plans = plan_folds(config, len(series), arguments.folds)
     print(f"{config.label()}: walk-forward backtest, {len(plans)} folds, {horizon} days ahead")
-    outcome = run_backtest(config, series, folds=len(plans), horizon=horizon)
+    with cluster_runner(arguments, restore_model=True) as runner:
+        outcome = run_backtest(config, series, folds=len(plans), horizon=horizon, runner=runner)
     print(
         f"{'fold':<6}{'origin':<12}{'train':>7}{'days':>6}{'LSTM RMSE':>11}"
         f"{'persist.':>10}{'ratio':>8}"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +144,25 @@ def cluster_client(arguments: argparse.Namespace) -> Any:
 
     address = cluster.scheduler_address(arguments.scheduler)
     return None if address is None else cluster.connect(address)
+
+
+@contextlib.contextmanager
+def cluster_runner(arguments: argparse.Namespace, restore_model: bool) -> Iterator[Any]:
+    """A runner that trains on --scheduler's workers (closed afterwards), or None to train here.
+
+    `restore_model` loads each returned model here, for commands that forecast with it.
+    """
+    client = cluster_client(arguments)
+    if client is None:
+        yield None
+        return
+    from lstm_core.execution.cluster import ClusterRunner
+
+    print(f"training on the Dask cluster at {client.scheduler.address}")
+    try:
+        yield ClusterRunner(client, restore_model=restore_model)
+    finally:
+        client.close()
 
 
 def write_json(path: Path | None, content: dict) -> None:

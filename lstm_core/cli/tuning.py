@@ -7,7 +7,14 @@ import time
 from typing import Any
 
 from lstm_core import data
-from lstm_core.cli.options import add_train_options, config_from_arguments, load_prices, write_json
+from lstm_core.cli.options import (
+    add_scheduler_option,
+    add_train_options,
+    cluster_runner,
+    config_from_arguments,
+    load_prices,
+    write_json,
+)
 from lstm_core.evaluation.significance import ratio_verdict
 from lstm_core.preprocessing import check_config_fits
 
@@ -38,6 +45,7 @@ def add_tune_command(commands: argparse._SubParsersAction) -> None:
     tune.add_argument(
         "--no-pruning", action="store_true", help="train every trial to its last epoch"
     )
+    add_scheduler_option(tune)
 
 
 def _print_trial(row: dict[str, Any]) -> None:
@@ -74,15 +82,17 @@ def tune_command(arguments: argparse.Namespace) -> int:
     )
     print(f"study {name!r} on {plan.base.ticker}, searching {', '.join(plan.space.names())}")
     started = time.perf_counter()
-    tuning.optimize(
-        study,
-        plan,
-        series,
-        arguments.trials,
-        timeout=arguments.timeout,
-        store=store,
-        on_trial_end=_print_trial,
-    )
+    with cluster_runner(arguments, restore_model=False) as runner:
+        tuning.optimize(
+            study,
+            plan,
+            series,
+            arguments.trials,
+            timeout=arguments.timeout,
+            store=store,
+            on_trial_end=_print_trial,
+            runner=runner,
+        )
     report = tuning.study_report(study, store, time.perf_counter() - started)
     best = report["best"]
     if best is None:

@@ -44,7 +44,9 @@ class StudyJob(TrainingJob):
         store: RunStore | None = None,
         owner: str = "local",
         is_connected: Callable[[], bool] | None = None,
+        runner: Callable[..., Any] | None = None,
     ) -> None:
+        """`runner` trains each trial as `run_training` does (a cluster's runner: on a worker)."""
         check_study_request(trials, timeout)
         if plan is not None:
             check_base(plan.base)
@@ -58,6 +60,7 @@ class StudyJob(TrainingJob):
         self.n_trials = trials
         self.timeout = timeout
         self.owner = owner
+        self.trial_runner = runner
         self.trial_index = 0
         self.trial_number: int | None = None
         self.report: dict[str, Any] | None = None
@@ -84,6 +87,7 @@ class StudyJob(TrainingJob):
                 progress=self._on_trial_progress,
                 should_stop=self._should_stop,
                 on_trial_start=self._on_trial_start,
+                runner=self.trial_runner,
             )
             self.report = study_report(self.study, self.store, time.monotonic() - self.started_at)
         except (LabError, ValueError) as error:

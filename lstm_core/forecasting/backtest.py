@@ -72,8 +72,12 @@ def run_backtest(
     horizon: int = 10,
     progress: Callable[[FoldProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    runner: Callable[..., Any] | None = None,
 ) -> BacktestResult:
     """Walk forward: fold k trains `config` from scratch on every window before its origin.
+
+    `runner` trains one fold as `run_training` does (a cluster's runner, which hands back the
+    model, trains the folds on its workers); the forecasts are made here.
 
     Its validation period is the end of those windows (a plain run's share of them). It then
     forecasts each day of its block 1..horizon days ahead (recursively). A stop request ends
@@ -101,7 +105,7 @@ def run_backtest(
 
         if progress is not None:
             report(None)
-        result = run_training(
+        result = (runner or run_training)(
             fold_config(config, plan),
             series.iloc[: plan.end + config.lag],
             progress=report if progress is not None else None,

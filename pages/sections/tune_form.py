@@ -157,6 +157,7 @@ def study_form(earlier: list[str]) -> None:
             store=saving.run_store(),
             owner=saving.owner(),
             is_connected=jobs.session_connection(),
+            runner=jobs.training_runner(),
         )
     except (ValueError, LabError) as error:
         st.error(f"This study cannot start: {error}")

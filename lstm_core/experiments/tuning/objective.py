@@ -55,8 +55,12 @@ def run_trial(
     owner: str = "local",
     progress: TrialProgress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    runner: Callable[..., Any] | None = None,
 ) -> float:
     """Train one trial; its value is the validation RMSE ratio to persistence.
+
+    `runner` trains as `run_training` does; a cluster's runner trains the trial on a worker,
+    its per-epoch progress (and so the pruning) coming back as it goes.
 
     After each epoch the validation figure is reported to the trial; when the pruner says so,
     training stops there and optuna.TrialPruned is raised. A complete trial is saved as a run.
@@ -84,7 +88,8 @@ def run_trial(
     def stop_training() -> bool:
         return pruned or (should_stop is not None and should_stop())
 
-    result = run_training(config, series, progress=on_progress, should_stop=stop_training)
+    train = runner or run_training
+    result = train(config, series, progress=on_progress, should_stop=stop_training)
     trial.set_user_attr("epochs_run", result.epochs_completed)
     trial.set_user_attr("seconds", result.seconds)
     if pruned:
@@ -108,6 +113,7 @@ def optimize(
     should_stop: Callable[[], bool] | None = None,
     on_trial_start: Callable[[int], None] | None = None,
     on_trial_end: Callable[[dict[str, Any]], None] | None = None,
+    runner: Callable[..., Any] | None = None,
 ) -> None:
     """Run up to `trials` more trials (ask and tell), ending early on a stop or the time budget.
 
@@ -127,7 +133,7 @@ def optimize(
         trial = study.ask()
         interrupted = False
         try:
-            value = run_trial(trial, plan, series, store, owner, progress, should_stop)
+            value = run_trial(trial, plan, series, store, owner, progress, should_stop, runner)
         except optuna.TrialPruned:
             finished = study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         except StudyInterrupted:
