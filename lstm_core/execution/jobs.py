@@ -198,23 +198,34 @@ class TrainingJob:
             if result.stopped:
                 break
 
+    FAILURE = "Training failed unexpectedly"
+    """The sentence a person reads when the job's thread meets an error nobody foresaw."""
+
+    def _subject(self) -> str:
+        """How the server's log names this job."""
+        return f"training {self.config.label()}"
+
     def _run(self) -> None:
         try:
             self._run_each()
         except (LabError, ValueError) as error:
             self.error = str(error)
             self.state = "failed"
-            LOGGER.info("training %s failed: %s", self.config.label(), self.error)
+            LOGGER.info("%s failed: %s", self._subject(), self.error)
             return
         except Exception as error:
             # A thread that dies silently leaves the page waiting forever; report instead.
             # This code never calls Streamlit, so no rerun or stop signal can be swallowed.
-            self.error = f"Training failed unexpectedly ({type(error).__name__}: {error})."
+            self.error = f"{self.FAILURE} ({type(error).__name__}: {error})."
             self.state = "failed"
-            LOGGER.exception("training %s failed unexpectedly", self.config.label())
+            LOGGER.exception("%s failed unexpectedly", self._subject())
             return
         finally:
             self.unregister()
+        self._finish()
+
+    def _finish(self) -> None:
+        """After the work ended without an error: the last result decides done or stopped."""
         self.result = self.results[-1]
         self.state = "stopped" if self.result.stopped else "done"
         if self.result.stopped:

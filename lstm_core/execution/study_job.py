@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 
 from lstm_core.data import series_fingerprint
-from lstm_core.errors import LabError
 from lstm_core.execution.jobs import TrainingJob
 from lstm_core.experiments.store import RunStore
 from lstm_core.experiments.tuning import (
@@ -73,34 +72,28 @@ class StudyJob(TrainingJob):
         self.trial_number = number
         self._on_progress(progress)
 
-    def _run(self) -> None:
+    FAILURE = "The study failed unexpectedly"
+
+    def _subject(self) -> str:
+        return f"study {self.name}"
+
+    def _run_each(self) -> None:
         self.state = "running"
-        try:
-            optimize(
-                self.study,
-                self.plan,
-                self.series,
-                self.n_trials,
-                timeout=self.timeout,
-                store=self.store,
-                owner=self.owner,
-                progress=self._on_trial_progress,
-                should_stop=self._should_stop,
-                on_trial_start=self._on_trial_start,
-                runner=self.trial_runner,
-            )
-            self.report = study_report(self.study, self.store, time.monotonic() - self.started_at)
-        except (LabError, ValueError) as error:
-            self.error = str(error)
-            self.state = "failed"
-            return
-        except Exception as error:
-            # A thread that dies silently leaves the page waiting forever; report instead.
-            self.error = f"The study failed unexpectedly ({type(error).__name__}: {error})."
-            self.state = "failed"
-            LOGGER.exception("study %s failed unexpectedly", self.name)
-            return
-        finally:
-            self.unregister()
+        optimize(
+            self.study,
+            self.plan,
+            self.series,
+            self.n_trials,
+            timeout=self.timeout,
+            store=self.store,
+            owner=self.owner,
+            progress=self._on_trial_progress,
+            should_stop=self._should_stop,
+            on_trial_start=self._on_trial_start,
+            runner=self.trial_runner,
+        )
+        self.report = study_report(self.study, self.store, time.monotonic() - self.started_at)
+
+    def _finish(self) -> None:
         self.state = "stopped" if self._stop.is_set() else "done"
         LOGGER.info("study %s %s", self.name, self.state)
