@@ -113,7 +113,8 @@ def live_backtest() -> None:
         st.rerun()
     progress = running.progress
     if running.state == "queued" or progress is None:
-        text = "Waiting to start (another training on this server finishes first)…"
+        # The same words as every other job: queued behind someone else, or starting up.
+        text = jobs.starting_text(running)
     else:
         text = progress.describe()
     st.progress(progress.fraction if progress else 0.0, text=text)

@@ -107,6 +107,21 @@ def test_a_first_training_says_it_is_starting_not_waiting_for_another() -> None:
         second.wait(60)
 
 
+def test_a_first_backtest_says_it_is_starting_not_waiting_for_another() -> None:
+    """Item 3 on the Backtest page, whose own progress line used to say 'Waiting' always."""
+    gate = threading.Event()
+    at = new_app()
+    at.session_state["backtest_job"] = held_job(QUICK_DEMO, gate)
+    try:
+        at.switch_page("pages/backtest.py").run()
+        assert not at.exception
+        texts = [bar.proto.text for bar in at.get("progress")]
+        assert texts and texts[0].startswith("Starting"), texts
+    finally:
+        gate.set()
+        at.session_state["backtest_job"].wait(60)
+
+
 def test_the_inside_page_and_the_sidebar_do_not_show_two_statuses(monkeypatch) -> None:
     """Item 3: a training started on Inside shows its progress there, not a second copy."""
     monkeypatch.setattr("lstm_core.config.QUICK_DEMO", TINY)

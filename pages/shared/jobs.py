@@ -129,6 +129,15 @@ def start_job(
     return new_job
 
 
+def starting_text(active: TrainingJob) -> str:
+    """Before a job's first progress: queued behind someone else's training, or starting up."""
+    if active.waiting_for_another:
+        return "Waiting to start (another training on this server finishes first)…"
+    if active.loading or warmup.warming_up():
+        return "Starting (loading TensorFlow)…"
+    return "Starting…"
+
+
 def describe_progress(active: TrainingJob) -> str:
     """'Run 2 of 4 · epoch 3 of 10 · batch 4 of 5 · about 12 s left' in plain words.
 
@@ -142,11 +151,7 @@ def describe_progress(active: TrainingJob) -> str:
     if active.kind == "tune":
         prefix = f"Trial {active.trial_index + 1} of {active.n_trials} · "
     if active.state == "queued" or progress is None:
-        if active.waiting_for_another:
-            return prefix + "Waiting to start (another training on this server finishes first)…"
-        if active.loading or warmup.warming_up():
-            return prefix + "Starting (loading TensorFlow)…"
-        return prefix + "Starting…"
+        return prefix + starting_text(active)
     text = prefix + (
         f"epoch {progress.epoch} of {progress.epochs} · "
         f"batch {progress.batch} of {progress.batches}"
