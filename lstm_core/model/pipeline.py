@@ -49,16 +49,6 @@ def score_period(
     return predicted, persistence, metrics, figures
 
 
-def evaluate_predictions(
-    prepared: PreparedData, scaled_predictions: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, dict[str, dict[str, float]]]:
-    """Dollar predictions of the model and of persistence on the test period, and both metrics."""
-    predicted, persistence, metrics, _ = score_period(
-        prepared, scaled_predictions, prepared.test_start, prepared.test_count
-    )
-    return predicted, persistence, metrics
-
-
 def run_training(
     config: TrainConfig,
     series: pd.Series,

@@ -15,7 +15,7 @@ from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import METRIC_LABELS
 from lstm_core.execution.jobs import run_key
 from lstm_core.experiments import sweeps as experiments
-from lstm_core.preprocessing import check_fits
+from lstm_core.preprocessing import check_config_fits
 from pages.shared import formatting, jobs, session
 
 SEED_CHOICES = [42, 7, 2024, 1, 99]
@@ -50,13 +50,7 @@ def start_group(configs: list[TrainConfig], kind: str) -> None:
     series = session.price_data().series(configs[0].ticker)
     try:
         for config in configs:
-            check_fits(
-                len(series),
-                config.lag,
-                config.train_fraction,
-                config.batch_size,
-                validation_fraction=config.validation_fraction,
-            )
+            check_config_fits(len(series), config)
     except LabError as error:
         st.error(f"These settings cannot be trained: {error}")
         return

@@ -9,7 +9,7 @@ from lstm_core.config import PRESETS, TrainConfig
 from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
 from lstm_core.execution.jobs import run_key
-from lstm_core.preprocessing import check_fits
+from lstm_core.preprocessing import check_config_fits
 from pages.sections.train_settings import (
     BATCH_SIZES,
     EPOCH_RANGE,
@@ -166,13 +166,7 @@ def settings_form() -> TrainConfig | None:
             validation_fraction=round(float(validation_fraction), 4),
             patience=int(patience),
         )
-        check_fits(
-            len(prices.series(ticker)),
-            config.lag,
-            config.train_fraction,
-            config.batch_size,
-            validation_fraction=config.validation_fraction,
-        )
+        check_config_fits(len(prices.series(ticker)), config)
     except (ValueError, LabError) as error:
         st.error(f"These settings cannot be trained: {error}")
         return None
