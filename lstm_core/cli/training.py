@@ -9,6 +9,7 @@ from lstm_core.cli.options import (
     add_scheduler_option,
     add_train_options,
     cluster_client,
+    cluster_runner,
     config_from_arguments,
     format_table,
     load_prices,
@@ -35,20 +36,14 @@ def train_command(arguments: argparse.Namespace) -> int:
     config = config_from_arguments(arguments)
     prices = load_prices(arguments, config.ticker)
     series = prices.series(config.ticker)
-    client = cluster_client(arguments)
-    if client is None:
-        # TensorFlow is imported only now, after the cheap checks have passed.
-        from lstm_core.model.pipeline import run_training
+    with cluster_runner(arguments, restore_model=False) as runner:
+        if runner is None:
+            # TensorFlow is imported only now, after the cheap checks have passed (and never
+            # when the workers train).
+            from lstm_core.model.pipeline import run_training
 
-        result = run_training(config, series)
-    else:
-        from lstm_core.execution.cluster import ClusterRunner
-
-        print(f"training on the Dask cluster at {client.scheduler.address}")
-        try:
-            result = ClusterRunner(client, restore_model=False)(config, series)
-        finally:
-            client.close()
+            runner = run_training
+        result = runner(config, series)
     print(f"{config.label()}: {result.n_train} training and {result.n_test} test windows")
     print(f"data: {prices.description}")
     print(format_table(result.metrics))
