@@ -217,10 +217,16 @@ def test_tune_page_runs_a_study_and_opens_the_winner_in_train(monkeypatch) -> No
     assert job.state == "done"
     # A finished study leaves the server's queue, so later trainings do not wait for it.
     assert job not in jobs._UNFINISHED
-    titles = [
-        json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")
-    ]
+    layouts = [json.loads(chart.proto.spec)["layout"] for chart in at.get("plotly_chart")]
+    titles = [layout["title"]["text"] for layout in layouts]
     assert any("validation period" in title for title in titles)
+    # Trials and epochs are whole numbers, and their axes tick them one by one.
+    counted = [
+        layout["xaxis"].get("dtick")
+        for layout in layouts
+        if layout["title"]["text"].startswith(("Each trial's error", "Validation error after"))
+    ]
+    assert counted == [1, 1]
     assert any("Which settings mattered" in title for title in titles)
     assert any("two most important settings" in title for title in titles)
     metrics = {metric.label: metric.value for metric in at.metric}

@@ -39,6 +39,8 @@ def intermediate_figure(study: optuna.Study) -> Any:
         xaxis_title="epoch",
         yaxis_title="validation RMSE ratio",
     )
+    # Epochs are whole: without this plotly labels 0.5 and 1.5 between them.
+    figure.update_xaxes(dtick=1)
     return figure
 
 
