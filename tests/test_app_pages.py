@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -308,4 +309,21 @@ def test_train_page_learns_changes_with_validation_and_early_stopping() -> None:
     )
     assert [trace["name"] for trace in loss["data"]][:2] == ["training loss", "validation loss"]
     assert values(loss["data"][1]["y"]) == pytest.approx(result.validation_loss_history)
+    # Issue 22: the loss chart draws what predicting no change scores on each period (for
+    # daily changes, the mean squared scaled target), and one sentence places the loss on it.
+    lines = {trace["name"]: values(trace["y"])[0] for trace in loss["data"]}
+    prepared = result.prepared
+    assert lines["no skill (training)"] == pytest.approx(np.mean(prepared.y_train**2), rel=1e-5)
+    assert lines["no skill (validation)"] == pytest.approx(
+        np.mean(prepared.y_validation**2), rel=1e-5
+    )
+    assert f"its no-skill line ({lines['no skill (training)']:.3f}" in shown
+    # ... and the moves it dared beside the real ones, their size ratio computed by numpy.
+    last = prepared.test_last_known
+    move_scale = np.std(result.predicted - last) / np.std(result.actual - last)
+    assert f"predicted daily moves are {move_scale:.2f}x the size of the real ones" in shown
+    titles = [
+        figure(at, index)["layout"]["title"]["text"] for index in range(len(at.get("plotly_chart")))
+    ]
+    assert "What it dared to predict: next-day moves, held-out test period" in titles
     assert at.query_params["target"] in ("change", ["change"])

@@ -157,6 +157,36 @@ def test_a_stop_keeps_the_finished_trials_and_a_continued_study_numbers_on(tmp_p
         tuning.create_or_load_study("resumed", url, None, "other fingerprint")
 
 
+def test_the_time_budget_also_ends_the_running_trial(tmp_path, msft, monkeypatch) -> None:
+    """Issue 22: a budget that ends during a trial stops it there; the finished ones stay."""
+    from types import SimpleNamespace
+
+    from lstm_core.experiments.tuning import objective
+    from lstm_core.model.pipeline import run_training
+
+    clock = [0.0]
+    monkeypatch.setattr(objective, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    trainings: list[int] = []
+
+    def runner(config, series, progress=None, should_stop=None):
+        trainings.append(len(trainings))
+        if len(trainings) == 2:
+            clock[0] += tuning.MIN_TIMEOUT_SECONDS + 1  # the budget runs out during trial 2
+        return run_training(config, series, progress=progress, should_stop=should_stop)
+
+    study, _ = run_study(
+        tmp_path, msft, "budget", trials=3, timeout=tuning.MIN_TIMEOUT_SECONDS, runner=runner
+    )
+    assert [row["state"] for row in tuning.trial_rows(study)] == ["COMPLETE", "FAIL"]
+    assert study.get_trials()[1].user_attrs["failure"] == tuning.BUDGET_STOP
+    assert study.get_trials()[1].user_attrs["epochs_run"] == 0
+    assert len(trainings) == 2
+    assert tuning.budget_note(study) == (
+        "The time budget ran out during trial 2: that trial was stopped there and is not "
+        "counted; the 1 complete trial(s) before it are kept."
+    )
+
+
 @pytest.mark.parametrize(
     ("arguments", "sentence"),
     [

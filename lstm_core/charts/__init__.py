@@ -12,7 +12,12 @@ from lstm_core.charts.comparison import (
 from lstm_core.charts.inside import gate_heatmaps, saliency_chart, window_chart
 from lstm_core.charts.market import DETAIL_PERIODS, detail_chart, facet_chart
 from lstm_core.charts.style import COLORS
-from lstm_core.charts.training import epoch_tick_step, loss_chart, prediction_chart
+from lstm_core.charts.training import (
+    epoch_tick_step,
+    loss_chart,
+    moves_chart,
+    prediction_chart,
+)
 
 __all__ = [
     "COLORS",
@@ -23,6 +28,7 @@ __all__ = [
     "gate_heatmaps",
     "loss_chart",
     "loss_curves_chart",
+    "moves_chart",
     "parallel_coordinates_chart",
     "prediction_chart",
     "ratio_heatmap",

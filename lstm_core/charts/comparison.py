@@ -11,27 +11,58 @@ import plotly.graph_objects as go
 from lstm_core.charts.training import epoch_tick_step
 
 
-def loss_curves_chart(histories: dict[str, Sequence[float]]) -> go.Figure:
-    """Several runs' loss per epoch on one chart."""
+def loss_curves_chart(
+    histories: dict[str, Sequence[float]],
+    no_skill_lines: dict[str, float | None] | None = None,
+) -> go.Figure:
+    """Several runs' training loss per epoch on one chart; with `no_skill_lines`, each run's
+    no-skill training loss as a dotted line of its colour."""
     figure = go.Figure()
-    for label, losses in histories.items():
+    longest = max((len(losses) for losses in histories.values()), default=1)
+    for index, (label, losses) in enumerate(histories.items()):
+        color = RUN_PALETTE[index % len(RUN_PALETTE)]
         figure.add_trace(
             go.Scatter(
-                x=list(range(1, len(losses) + 1)), y=list(losses), mode="lines+markers", name=label
+                x=list(range(1, len(losses) + 1)),
+                y=list(losses),
+                mode="lines+markers",
+                name=label,
+                legendgroup=label,
+                line={"color": color},
             )
         )
-    longest = max((len(losses) for losses in histories.values()), default=1)
+        line = (no_skill_lines or {}).get(label)
+        if line is not None:
+            figure.add_trace(
+                go.Scatter(
+                    x=[1, max(longest, 2)],
+                    y=[line, line],
+                    mode="lines",
+                    name=f"{label}: no skill",
+                    legendgroup=label,
+                    line={"color": color, "dash": "dot", "width": 1.5},
+                    hovertemplate=f"predicting no change scores {line:.4f}<extra></extra>",
+                )
+            )
     figure.update_xaxes(title="epoch", tick0=1, dtick=epoch_tick_step(longest))
     # One labelled tick per power of ten; plotly's default log ticks label only leading digits.
+    # Log, not from 0: the tutorial's level runs and daily-change runs differ a hundredfold.
     figure.update_yaxes(
         title="training loss (MSE, standardized)", type="log", dtick=1, tickformat="~g"
     )
     figure.update_layout(
         height=320,
-        title={"text": "Training loss of each run", "x": 0},
+        title={
+            "text": "Training loss of each run, dotted: what predicting no change scores",
+            "x": 0,
+        },
         margin={"t": 40, "b": 10},
     )
     return figure
+
+
+RUN_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+"""One colour per run, in the order the runs are listed."""
 
 
 MAX_AXIS_TICKS = 8

@@ -22,9 +22,11 @@ def loss_chart(
     epochs: int | None = None,
     validation_losses: Sequence[float] = (),
     best_epoch: int | None = None,
+    no_skill: dict[str, float | None] | None = None,
 ) -> go.Figure:
     """Training (and validation) loss per epoch, the x axis fixed to all epochs so the curve
-    visibly grows; a marker on the epoch whose weights early stopping kept."""
+    visibly grows; a marker on the epoch whose weights early stopping kept; with `no_skill`,
+    flat lines at the loss that predicting no change scores on each period."""
     figure = go.Figure(
         go.Scatter(
             x=list(range(1, len(losses) + 1)),
@@ -56,6 +58,8 @@ def loss_chart(
                 hovertemplate="weights kept from epoch %{x}<extra></extra>",
             )
         )
+    if no_skill:
+        add_no_skill_lines(figure, no_skill, epochs or max(len(losses), 1))
     if epochs:
         figure.update_xaxes(range=[0.5, epochs + 0.5])
     figure.update_xaxes(tick0=1, dtick=epoch_tick_step(epochs or len(losses)))
@@ -71,6 +75,67 @@ def loss_chart(
             "x": 0,
         },
         legend={"orientation": "h", "y": -0.3},
+    )
+    return figure
+
+
+def add_no_skill_lines(figure: go.Figure, no_skill: dict[str, float | None], epochs: int) -> None:
+    """Dotted lines at the no-skill loss of training (and validation), labelled in the legend."""
+    styles = {"training": COLORS["train"], "validation": "#ff7f0e"}
+    for period, color in styles.items():
+        line = no_skill.get(period)
+        if line is None:
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=[0.5, epochs + 0.5],
+                y=[line, line],
+                mode="lines",
+                name=f"no skill ({period})",
+                line={"dash": "dot", "color": color, "width": 1.5},
+                hovertemplate=f"predicting no change scores {line:.4f} on {period}<extra></extra>",
+            )
+        )
+
+
+def moves_chart(actual: np.ndarray, predicted: np.ndarray, last_known: np.ndarray) -> go.Figure:
+    """Predicted next-day moves against the real ones (percent of yesterday's price).
+
+    Points on the diagonal would be perfect calls; a flat cloud along 0 is a model that says
+    "no change"; a cloud along the diagonal shifted a day is the lag an overlay hides.
+    """
+    last_known = np.asarray(last_known, dtype=np.float64)
+    real = 100 * (np.asarray(actual, dtype=np.float64) / last_known - 1)
+    dared = 100 * (np.asarray(predicted, dtype=np.float64) / last_known - 1)
+    reach = float(max(np.abs(real).max(), np.abs(dared).max(), 0.1)) * 1.05
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=[-reach, reach],
+            y=[-reach, reach],
+            mode="lines",
+            name="perfect call",
+            line={"dash": "dash", "color": COLORS["actual"], "width": 1},
+            hoverinfo="skip",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=real,
+            y=dared,
+            mode="markers",
+            name="one test day",
+            marker={"size": 5, "opacity": 0.6, "color": "#d62728"},
+            hovertemplate="real move %{x:.2f}%<br>predicted move %{y:.2f}%<extra></extra>",
+        )
+    )
+    figure.update_xaxes(title="real move (% of yesterday's price)", range=[-reach, reach])
+    figure.update_yaxes(title="predicted move (%)", range=[-reach, reach], zeroline=True)
+    figure.update_layout(
+        height=340,
+        margin={"t": 40, "b": 10},
+        title={"text": "What it dared to predict: next-day moves, held-out test period", "x": 0},
+        legend={"orientation": "h", "y": -0.25},
     )
     return figure
 

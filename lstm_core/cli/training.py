@@ -16,6 +16,8 @@ from lstm_core.cli.options import (
     write_json,
 )
 from lstm_core.config import TrainConfig
+from lstm_core.evaluation.baselines import no_skill_sentence
+from lstm_core.evaluation.metrics import move_sentence
 from lstm_core.evaluation.significance import format_pvalue, ratio_verdict
 from lstm_core.preprocessing import check_config_fits
 
@@ -55,6 +57,18 @@ def train_command(arguments: argparse.Namespace) -> int:
         f"direction: the real price rose on {result.comparison['up_share']:.1%} of test days; "
         f"Pesaran-Timmermann {format_pvalue(direction)}"
     )
+    moves = move_sentence(result.comparison)
+    if moves:
+        print(moves)
+    if result.no_skill:
+        print(
+            no_skill_sentence(
+                result.loss_history,
+                result.validation_loss_history,
+                result.no_skill,
+                best_epoch=result.best_epoch,
+            )
+        )
     note = result.kept_weights_note()
     if note:
         print(note)

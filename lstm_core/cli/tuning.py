@@ -94,6 +94,9 @@ def tune_command(arguments: argparse.Namespace) -> int:
             runner=runner,
         )
     report = tuning.study_report(study, store, time.perf_counter() - started)
+    budget = tuning.budget_note(study)
+    if budget:
+        print(budget)
     best = report["best"]
     if best is None:
         print("no trial completed, so there is no best trial and no test figure")

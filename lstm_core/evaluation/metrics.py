@@ -97,3 +97,46 @@ def range_note(train_prices: np.ndarray, test_prices: np.ndarray) -> str | None:
         "on past prices seldom predicts beyond what it has seen; repeating yesterday's price "
         "has no such limit."
     )
+
+
+def move_figures(
+    actual: np.ndarray, predicted: np.ndarray, last_known: np.ndarray
+) -> dict[str, float | None]:
+    """How large the predicted next-day moves are beside the real ones, and whether they agree.
+
+    `move_scale` is the standard deviation of the predicted moves (prediction - yesterday's
+    price) over that of the real moves: 1 dares moves as large as the market's, near 0 says
+    "no change". `move_correlation` is the correlation of the two moves (None when either is
+    constant). A model can tie persistence by daring nothing; these two figures show it.
+    """
+    last_known = np.asarray(last_known, dtype=np.float64)
+    real = np.asarray(actual, dtype=np.float64) - last_known
+    dared = np.asarray(predicted, dtype=np.float64) - last_known
+    if not real.shape == dared.shape or real.ndim != 1:
+        raise ValueError("actual, predicted and last_known must be 1-D arrays of the same length")
+    if len(real) < 2:
+        return {"move_scale": None, "move_correlation": None}
+    real_spread, dared_spread = float(real.std()), float(dared.std())
+    scale = dared_spread / real_spread if real_spread > 0 else None
+    correlation = None
+    if real_spread > 0 and dared_spread > 0:
+        correlation = float(np.corrcoef(real, dared)[0, 1])
+    return {"move_scale": scale, "move_correlation": correlation}
+
+
+def move_sentence(figures: dict[str, float | None], period: str = "held-out test") -> str | None:
+    """The move figures in plain words, or None when they could not be computed."""
+    scale, correlation = figures.get("move_scale"), figures.get("move_correlation")
+    if scale is None:
+        return None
+    sentence = (
+        f"On the {period} period its predicted daily moves are {scale:.2f}x the size of the "
+        "real ones"
+    )
+    if scale < 0.25:
+        sentence += ' (it mostly says "about no change")'
+    elif scale > 1:
+        sentence += " (it dares larger moves than the market made)"
+    if correlation is not None:
+        sentence += f", and they correlate {correlation:+.2f} with the real moves"
+    return sentence + "."

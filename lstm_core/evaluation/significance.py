@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_core.evaluation.metrics import move_figures
+
 SIGNIFICANCE_LEVEL = 0.05
 """A gap counts as more than luck below this p-value."""
 
@@ -77,6 +79,7 @@ def comparison(
             actual - last_known, np.asarray(predicted) - last_known
         ),
         "up_share": float(np.mean(actual > last_known)),
+        **move_figures(actual, predicted, last_known),
     }
 
 

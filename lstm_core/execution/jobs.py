@@ -87,6 +87,7 @@ class TrainingJob:
         self.created = time.monotonic()
         self.last_heartbeat = time.monotonic()
         self._stop = threading.Event()
+        self._no_skill: dict[str, dict[str, float | None] | None] = {}
         self._runner = runner
         self._thread = threading.Thread(
             target=self._run, name=f"train-{self.config.ticker}", daemon=True
@@ -134,6 +135,22 @@ class TrainingJob:
         else:
             per_run = time.monotonic() - self.run_started + current_left
         return current_left + per_run * (len(self.configs) - self.run_index - 1)
+
+    def no_skill_losses(self) -> dict[str, float | None] | None:
+        """The no-skill loss lines of the run in progress (numpy only, computed once a config).
+
+        None when the config does not fit the series: the training reports that itself.
+        """
+        key = run_key(self.config, self.fingerprint)
+        if key not in self._no_skill:
+            from lstm_core.evaluation.baselines import no_skill_losses
+            from lstm_core.preprocessing import prepare_config
+
+            try:
+                self._no_skill[key] = no_skill_losses(prepare_config(self.series, self.config))
+            except (LabError, ValueError):
+                self._no_skill[key] = None
+        return self._no_skill[key]
 
     def heartbeat(self) -> None:
         """Called by the page on each rerun: someone is still watching."""

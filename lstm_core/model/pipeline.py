@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_core.config import TrainConfig
-from lstm_core.evaluation.baselines import persistence_forecast
+from lstm_core.evaluation.baselines import no_skill_losses, persistence_forecast
 from lstm_core.evaluation.metrics import forecast_metrics, in_sample_naive_mae
 from lstm_core.evaluation.significance import comparison
 from lstm_core.model.network import layer_parameter_counts
@@ -104,4 +104,5 @@ def run_training(
         validation_loss_history=list(outcome.validation_loss_history),
         best_epoch=outcome.best_epoch,
         early_stopped=outcome.early_stopped,
+        no_skill=no_skill_losses(prepared),
     )

@@ -37,6 +37,7 @@ class RunResult:
     validation_loss_history: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     early_stopped: bool = False
+    no_skill: dict[str, float | None] | None = None
 
     def extras_json(self) -> dict[str, Any]:
         """What the run store keeps beside its fixed columns (see RunStore.save)."""
@@ -46,6 +47,7 @@ class RunResult:
             "val_loss": [float(value) for value in self.validation_loss_history],
             "best_epoch": self.best_epoch,
             "early_stopped": self.early_stopped,
+            "no_skill": self.no_skill,
         }
 
     def apply_extras(self, extras: dict[str, Any]) -> None:
@@ -55,6 +57,7 @@ class RunResult:
         self.validation_loss_history = list(extras.get("val_loss") or [])
         self.best_epoch = extras.get("best_epoch")
         self.early_stopped = bool(extras.get("early_stopped", False))
+        self.no_skill = extras.get("no_skill")
 
     def kept_weights_note(self) -> str | None:
         """Which epoch's weights the model kept and why, when early stopping was on."""
@@ -86,6 +89,7 @@ class RunResult:
             "history": {
                 "loss": [float(value) for value in self.loss_history],
                 "val_loss": [float(value) for value in self.validation_loss_history],
+                "no_skill_loss": self.no_skill,
             },
             "comparison": self.comparison,
             "validation": self.validation,

@@ -122,7 +122,12 @@ def runs_section() -> None:
         return
     overlay_section(chosen)
     st.plotly_chart(
-        charts.loss_curves_chart({f"#{run.run_id}": run.loss_history for run in chosen}),
+        charts.loss_curves_chart(
+            {f"#{run.run_id}": run.loss_history for run in chosen},
+            no_skill_lines={
+                f"#{run.run_id}": (run.no_skill or {}).get("training") for run in chosen
+            },
+        ),
         key="compare_losses",
     )
     if len(table) >= 2:

@@ -11,6 +11,7 @@ import streamlit as st
 from lstm_core import charts
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES, range_note
 from lstm_core.evaluation.significance import SIGNIFICANCE_LEVEL, format_pvalue, ratio_verdict
+from pages.sections import train_moves
 from pages.shared import formatting
 
 
@@ -109,6 +110,7 @@ def show_result(result: Any, previous: bool = False) -> None:
         ),
         key="overlay",
     )
+    train_moves.show_moves(result)
     st.markdown("**Held-out test period**" + (f" ({result.n_test} days)"))
     difference = lstm["rmse"] - baseline["rmse"]
     columns = st.columns(4)
@@ -185,15 +187,7 @@ def show_result(result: Any, previous: bool = False) -> None:
         )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(
-            charts.loss_chart(
-                result.loss_history,
-                config.epochs,
-                validation_losses=result.validation_loss_history,
-                best_epoch=result.best_epoch,
-            ),
-            key="final_loss",
-        )
+        train_moves.show_loss(result)
     with right:
         st.markdown("**The model**")
         layers = pd.DataFrame(result.layers, columns=["layer", "type", "parameters"])

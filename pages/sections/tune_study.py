@@ -119,6 +119,9 @@ def show_study(url: str, name: str) -> None:
         f"{states.get('pruned', 0)} pruned (stopped early: hopeless), "
         f"{states.get('failed', 0)} failed or stopped."
     )
+    budget = tuning.budget_note(study)
+    if budget:
+        st.caption(budget)
     live_figures(study)
     figures = tuning.analysis_figures(study)
     if not figures:

@@ -195,7 +195,12 @@ def live_training(key_prefix: str) -> None:
         active.request_stop()
         stop.caption("Stopping after the current batch…")
     st.plotly_chart(
-        charts.loss_chart(losses, active.config.epochs, validation_losses=validation_losses),
+        charts.loss_chart(
+            losses,
+            active.config.epochs,
+            validation_losses=validation_losses,
+            no_skill=active.no_skill_losses(),
+        ),
         key=f"{key_prefix}_live_loss",
     )
 

@@ -28,6 +28,7 @@ from lstm_core.experiments.tuning.figures import (
     intermediate_figure,
 )
 from lstm_core.experiments.tuning.objective import (
+    BUDGET_STOP,
     TUNE_GROUP,
     StudyInterrupted,
     TrialProgress,
@@ -60,6 +61,7 @@ from lstm_core.experiments.tuning.summary import (
     best_config,
     best_summary,
     best_trial,
+    budget_note,
     complete_trials,
     study_report,
     trial_row,
@@ -67,6 +69,7 @@ from lstm_core.experiments.tuning.summary import (
 )
 
 __all__ = [
+    "BUDGET_STOP",
     "DEFAULT_BASE",
     "MIN_TIMEOUT_SECONDS",
     "SETTINGS",
@@ -82,6 +85,7 @@ __all__ = [
     "best_config",
     "best_summary",
     "best_trial",
+    "budget_note",
     "check_base",
     "check_study_request",
     "complete_trials",

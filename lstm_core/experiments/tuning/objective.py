@@ -27,6 +27,10 @@ TUNE_GROUP = "tune"
 """The run store's group name of a study's trials."""
 
 
+BUDGET_STOP = "stopped: the time budget ran out"
+"""The failure reason of the trial that was running when a study's time budget ended."""
+
+
 class StudyInterrupted(Exception):
     """Raised inside a trial when the person stopped the study; the trial is marked failed."""
 
@@ -117,27 +121,34 @@ def optimize(
 ) -> None:
     """Run up to `trials` more trials (ask and tell), ending early on a stop or the time budget.
 
-    No trial starts after `timeout` seconds; the running one finishes. A stop ends the running
-    trial at once and marks it failed ("stopped"); the finished trials stay in the study.
+    After `timeout` seconds no trial starts and the running one is stopped at its next batch
+    (failed, BUDGET_STOP), so a budget is kept, not overrun by a whole trial. A stop ends the
+    running trial the same way ("stopped by you"); the finished trials stay in the study.
     """
     check_study_request(trials, timeout)
     store = store or RunStore()
     started = time.monotonic()
-    for index in range(trials):
-        if should_stop is not None and should_stop():
-            break
+    budget_ended = False
+
+    def stop_now() -> bool:
+        nonlocal budget_ended
         if timeout is not None and time.monotonic() - started >= timeout:
+            budget_ended = True
+        return budget_ended or (should_stop is not None and should_stop())
+
+    for index in range(trials):
+        if stop_now():
             break
         if on_trial_start is not None:
             on_trial_start(index)
         trial = study.ask()
         interrupted = False
         try:
-            value = run_trial(trial, plan, series, store, owner, progress, should_stop, runner)
+            value = run_trial(trial, plan, series, store, owner, progress, stop_now, runner)
         except optuna.TrialPruned:
             finished = study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         except StudyInterrupted:
-            trial.set_user_attr("failure", "stopped by you")
+            trial.set_user_attr("failure", BUDGET_STOP if budget_ended else "stopped by you")
             finished = study.tell(trial, state=optuna.trial.TrialState.FAIL)
             interrupted = True
         except LabError as error:

@@ -28,6 +28,24 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     return [trial_row(trial) for trial in study.trials if trial.state.is_finished()]
 
 
+def budget_note(study: optuna.Study) -> str | None:
+    """A sentence when the time budget ended a running trial, naming it; None otherwise."""
+    from lstm_core.experiments.tuning.objective import BUDGET_STOP
+
+    cut = [
+        trial.number + 1
+        for trial in study.get_trials(deepcopy=False)
+        if trial.user_attrs.get("failure") == BUDGET_STOP
+    ]
+    if not cut:
+        return None
+    complete = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+    return (
+        f"The time budget ran out during trial {cut[-1]}: that trial was stopped there and is "
+        f"not counted; the {complete} complete trial(s) before it are kept."
+    )
+
+
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
     """The complete trial with the lowest validation ratio, or None when none completed."""
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
