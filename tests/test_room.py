@@ -56,6 +56,18 @@ def test_impossible_rooms_are_refused_in_one_sentence(plan, sentence) -> None:
         RoomPlan(**plan)
 
 
+def test_a_taken_port_moves_the_room_to_the_next_free_one() -> None:
+    import socket
+
+    from lstm_core.execution.room.launch import next_free_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert next_free_port("127.0.0.1", port) > port
+
+
 def seat_server(url: str, seat: str) -> str:
     """Ask nginx for the health check with this seat; the server that answered, from the log."""
     request = urllib.request.Request(

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from lstm_core.execution.room.database import start_database, stop_database
@@ -64,6 +64,21 @@ def nginx_binary() -> str:
     return found
 
 
+PORTS_TRIED = 50
+"""How many ports after a taken one the room tries before it gives up."""
+
+
+def next_free_port(host: str, port: int) -> int:
+    """`port` if nothing listens there, else the next one up that is free."""
+    for candidate in range(port, min(port + PORTS_TRIED, 65536)):
+        if not port_open(host, candidate):
+            return candidate
+    raise RoomError(
+        f"Ports {port} to {port + PORTS_TRIED - 1} are all taken on {host}; choose another "
+        "ROOM_PORT."
+    )
+
+
 def running_pieces(folder: Path) -> list[str]:
     """Names of the room's pieces whose processes are alive."""
     names = []
@@ -92,8 +107,10 @@ def start_room(
             f"A room is already running here ({', '.join(already)}); stop it first with "
             "`make room-stop`."
         )
-    if port_open(plan.host, plan.port):
-        raise RoomError(f"Port {plan.port} is taken on {plan.host}; choose another ROOM_PORT.")
+    port = next_free_port(plan.host, plan.port)
+    if port != plan.port:
+        say(f"Port {plan.port} is taken on {plan.host}; the room uses port {port} instead.")
+        plan = replace(plan, port=port)
     room: dict = {"plan": asdict(plan), "folder": str(folder)}
     try:
         room["store"], _ = start_database(folder)
