@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format browser-deps postgres-deps bench clean cluster cluster-stop worker
+.PHONY: run test lint format browser-deps postgres-deps nginx-deps bench clean cluster cluster-stop worker room room-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ postgres-deps:
 		echo "installing Debian's postgresql for the run store's tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
+# The class room's tests put Debian's nginx in front of real page servers.
+nginx-deps:
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null 2>&1 || { \
+		echo "installing Debian's nginx for the class room"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -41,7 +47,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(VENV)/.installed-dev browser-deps postgres-deps lint
+test: $(VENV)/.installed-dev browser-deps postgres-deps nginx-deps lint
 	$(BIN)/python -m pytest
 
 # A Dask cluster on this machine: a scheduler and $(WORKERS) single-threaded workers in the
@@ -82,6 +88,20 @@ cluster-stop:
 worker: $(VENV)/.installed
 	@test -n "$(SCHEDULER)" || { echo "usage: make worker SCHEDULER=tcp://HOST:8786"; exit 2; }
 	PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/dask worker $(SCHEDULER) $(WORKER_OPTIONS)
+
+# A class on this machine: PostgreSQL (the shared run store), a Dask scheduler and $(WORKERS)
+# workers, $(SERVERS) page servers and nginx on $(ROOM_PORT) with sticky seats. Logs and pids
+# in runs/room/. ROOM_HOST=0.0.0.0 opens nginx (only nginx) to the network.
+SERVERS ?= 3
+ROOM_PORT ?= 8080
+ROOM_HOST ?= 127.0.0.1
+
+room: $(VENV)/.installed postgres-deps nginx-deps
+	$(BIN)/python -m lstm_core room start --servers $(SERVERS) --workers $(WORKERS) \
+		--port $(ROOM_PORT) --host $(ROOM_HOST)
+
+room-stop: $(VENV)/.installed
+	$(BIN)/python -m lstm_core room stop
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_training.py
