@@ -187,6 +187,24 @@ def test_pruned_trials_stop_early_and_are_stored_as_pruned(tmp_path, msft) -> No
     assert tuning.best_summary(study) is None
 
 
+def test_the_best_trial_is_judged_on_test_once_and_never_without_its_model(tmp_path, msft):
+    study, store = run_study(tmp_path, msft, "judged", trials=1)
+    assert tuning.best_summary(study)["test"] is None  # nothing looked at the test period yet
+    test = tuning.judge_best_on_test(study, msft, store)
+    assert tuning.best_summary(study)["test"] == test and test["number"] == 0
+    # Judged once: asking again reads the study and loads no model.
+    loads = []
+    original = store.load_model
+    store.load_model = lambda run_id: loads.append(run_id) or original(run_id)
+    assert tuning.judge_best_on_test(study, msft, store) == test
+    assert loads == []
+    # A study whose best run was deleted (from Compare) has no model to judge: no figure.
+    other, other_store = run_study(tmp_path / "other", msft, "deleted", trials=1)
+    other_store.delete([tuning.best_trial(other).user_attrs["run_id"]])
+    assert tuning.judge_best_on_test(other, msft, other_store) is None
+    assert tuning.best_summary(other)["test"] is None
+
+
 def test_a_stop_keeps_the_finished_trials_and_a_continued_study_numbers_on(tmp_path, msft) -> None:
     started: list[int] = []
 

@@ -86,8 +86,8 @@ def show_best(summary: dict[str, Any]) -> None:
     test = summary.get("test")
     if test is None:
         st.caption(
-            "Not judged on the test period yet: that happens once, for the best trial, when "
-            "the study ends."
+            "No test figure: the best trial's saved model predicts the test period once, when "
+            "the study ends (a trial whose run was deleted from Compare cannot be judged)."
         )
         return
     st.markdown("**Held-out test: the only test figure of this study**")

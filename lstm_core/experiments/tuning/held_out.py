@@ -15,6 +15,7 @@ import optuna
 import pandas as pd
 
 from lstm_core.config import TrainConfig
+from lstm_core.errors import StoreError
 from lstm_core.experiments.store import RunStore
 from lstm_core.experiments.tuning.summary import TEST_ATTR, best_trial
 from lstm_core.preprocessing import prepare_config
@@ -41,7 +42,11 @@ def judge_best_on_test(
     prepared = prepare_config(series, TrainConfig.from_dict(best.user_attrs["config"]))
     # Keras builds models through global state: one at a time with the trainings.
     with TRAINING_LOCK:
-        model = store.load_model(run_id)
+        try:
+            model = store.load_model(run_id)
+        except StoreError:
+            # The trial's run was deleted from the store: there is no model left to judge.
+            return None
         scaled = model.predict(prepared.x_test, batch_size=1024, verbose=0).reshape(-1)
     _, _, metrics, figures = score_period(
         prepared, scaled, prepared.test_start, prepared.test_count
