@@ -38,10 +38,11 @@ def add_sweep_command(commands: argparse._SubParsersAction) -> None:
 class StatisticsPreload:
     """A progress hook that starts statsmodels' import once the first training step has run.
 
-    Scoring needs statsmodels (about 1 s to import here). Importing it while the model trains
-    hides that time; starting after the first step lets it overlap the epochs that run in
-    TensorFlow's threads rather than the building and tracing, which hold Python's GIL as the
-    import does.
+    Scoring needs statsmodels (about 0.8 s to import here). Imported while the model trains,
+    that time can hide behind the epochs that run in TensorFlow's threads; starting after the
+    first step keeps it off the building and tracing, which hold Python's GIL as the import
+    does. On these 2-core machines TensorFlow keeps both cores busy, so the epochs slow by about
+    what the import saves (bench/bench_cli_process.py); with more cores it is a gain.
     """
 
     def __init__(self) -> None:
