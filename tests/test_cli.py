@@ -87,6 +87,27 @@ def test_bad_input_exits_2_with_one_error_line_and_no_traceback(tmp_path) -> Non
     assert len(lines) == 1 and lines[0].startswith("error: The file bad.csv"), process.stderr
 
 
+def test_a_command_loads_no_library_it_does_not_use_before_it_runs() -> None:
+    """`train --help` as a real process: -X importtime lists every module it imported."""
+    process = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "lstm_core", "train", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert process.returncode == 0, process.stderr
+    assert "--batch-size" in process.stdout
+    imported = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in process.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert {"lstm_core", "pandas"} <= imported  # the listing is there
+    # Optuna is for `tune`, statsmodels for scoring (imported while training), TensorFlow for
+    # training; parsing the command line needs none of them.
+    assert not imported & {"optuna", "sqlalchemy", "statsmodels", "tensorflow", "keras"}
+
+
 @pytest.mark.parametrize(
     ("content", "message"), [(case[1], case[3]) for case in CORPUS], ids=[c[0] for c in CORPUS]
 )

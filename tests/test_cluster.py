@@ -20,6 +20,7 @@ from lstm_core.execution import cluster
 from lstm_core.execution.cluster import connection
 from lstm_core.execution.jobs import CLOSED_TAB, TrainingJob
 from lstm_core.experiments import sweeps as experiments
+from lstm_core.experiments.store import RunStore
 from tests.dask_cluster import local_cluster
 from tests.streamlit_server import free_port
 from tests.test_app_pages import click_train_and_wait, new_app, set_tiny_settings, texts
@@ -365,6 +366,12 @@ def test_backtest_and_tune_train_on_the_cluster_with_the_in_process_numbers(
         )
     assert [trial["value"] for trial in tune_remote["trials"]] == pytest.approx(
         [trial["value"] for trial in tune_here["trials"]], rel=1e-9
+    )
+    # No trial predicted the test period, on a worker or here; only the best, once, at the end.
+    tuned = RunStore().table().query("group == 'tune'")
+    assert len(tuned) == 4 and tuned["LSTM / baseline"].isna().all()
+    assert tune_remote["best"]["test"]["comparison"]["rmse_ratio"] == pytest.approx(
+        tune_here["best"]["test"]["comparison"]["rmse_ratio"], rel=1e-9
     )
 
 

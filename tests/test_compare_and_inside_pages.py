@@ -207,3 +207,30 @@ def test_an_unreachable_database_is_said_and_the_default_store_used(seeded_store
     market.session_state["run_store"] = at.session_state["run_store"]
     market.run()
     assert [warning.value for warning in market.sidebar.warning] == said
+
+
+def test_a_tuning_trial_run_shows_a_dash_for_every_test_figure(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_STORE", str(tmp_path / "runs.sqlite"))
+    store = RunStore()
+    series = data.load_snapshot().series("MSFT")
+    tried = TINY.with_changes(validation_fraction=0.1)
+    store.save(run_training(tried, series))
+    store.save(run_training(tried, series, score_test=False), group="tune")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    shown = at.dataframe[0]
+    table = shown.value
+    assert table["group"].tolist() == ["tune", ""]
+    test_columns = ["LSTM RMSE ($)", "baseline RMSE ($)", "LSTM / baseline", "DM p (test)"]
+    assert table.loc[0, test_columns].isna().all()
+    assert table.loc[1, test_columns].notna().all()
+    assert table["validation ratio"].notna().all()
+    # Missing cells read as a dash, and each test column's tooltip says why.
+    assert shown.proto.placeholder == "—"
+    columns = json.loads(shown.proto.columns)
+    for name in test_columns:
+        assert "a tuning trial, scored on the validation period only" in columns[name]["help"]
+    assert any("never predicted on the test period" in caption.value for caption in at.caption)
+    overlay = chart_specs(at)[0]
+    assert [trace["name"] for trace in overlay["data"]][2:3] == ["#1 batch 64, seed 42"]

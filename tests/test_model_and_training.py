@@ -18,10 +18,9 @@ TINY = TrainConfig(ticker="SYN", lag=10, batch_size=16, epochs=2, units=(8, 8), 
 def test_tutorial_model_has_the_published_parameter_counts() -> None:
     model = build_model(TrainConfig())
     counts = layer_parameter_counts(model)
+    # The tutorial's model summary: 66,560 + 49,408 + 1,625 + 26 = 117,619 parameters.
     assert [count for _, _, count in counts] == [66_560, 49_408, 1_625, 26]
     assert model.count_params() == 117_619
-    # LSTM parameters by hand: 4 * units * (input + units + 1).
-    assert 4 * 128 * (1 + 128 + 1) == 66_560 and 4 * 64 * (128 + 64 + 1) == 49_408
 
 
 def test_same_config_and_seed_give_the_same_loss_history(synthetic_series) -> None:

@@ -185,7 +185,9 @@ def test_the_train_page_reads_as_a_person_expects(tmp_path, monkeypatch) -> None
     assert cards["LSTM typical error (RMSE)"].delta == (
         f"{'+' if difference >= 0 else '-'}${abs(difference):,.2f} vs baseline"
     )
-    up_share = 100 * np.mean(result.actual > result.persistence)
+    # The up days counted from the snapshot's own prices: the test period runs to the last one.
+    closes = data.load_snapshot().series("MSFT").to_numpy()[-len(result.test_dates) - 1 :]
+    up_share = 100 * np.count_nonzero(np.diff(closes) > 0) / len(result.test_dates)
     assert f"{up_share:.1f}%" in cards["LSTM direction right"].proto.help
     # The share of up days is the reference a direction score is read against.
     assert cards["LSTM direction right"].delta == f"up days: {up_share:.1f}%"

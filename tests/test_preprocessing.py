@@ -1,7 +1,5 @@
 """Windows, split and scaler, checked on np.arange where every value names its position."""
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -43,9 +41,14 @@ def test_invalid_lag_raises_value_error() -> None:
         make_windows(np.arange(10), lag=0)
 
 
-def test_split_is_floor_of_fraction() -> None:
-    assert split_count(1451, 0.8) == math.floor(0.8 * 1451) == 1160
-    assert split_count(10, 0.5) == 5
+@pytest.mark.parametrize(
+    ("count", "fraction", "expected"),
+    # By hand: 1160.8, 5, 79.2, 800, 2.1, 0.8 and 1.5 windows, rounded down.
+    [(1451, 0.8, 1160), (10, 0.5, 5), (99, 0.8, 79), (1000, 0.8, 800), (7, 0.3, 2), (1, 0.8, 0),
+     (3, 0.5, 1)],
+)  # fmt: skip
+def test_split_is_the_fraction_of_the_windows_rounded_down(count, fraction, expected) -> None:
+    assert split_count(count, fraction) == expected
 
 
 def test_minimum_prices_leaves_one_window_each_side() -> None:

@@ -82,7 +82,22 @@ def tune_cli(tmp_path: Path, name: str, csv: Path | None = None) -> dict:
     return json.loads(out.read_text())
 
 
-def test_objective_never_reads_a_test_price_and_best_is_the_lowest(tmp_path, msft) -> None:
+def trial_records(store: RunStore, name: str) -> list[dict]:
+    """Every trial of study `name` with its stored run as saved (less its time and date)."""
+    study = tuning.stored_study(name, tuning.study_storage_url(store))
+    records = []
+    for trial in study.trials:
+        record = {"value": trial.value, "steps": dict(trial.intermediate_values)}
+        if "run_id" in trial.user_attrs:
+            run = store.load(trial.user_attrs["run_id"]).to_json()
+            record["run"] = {
+                key: value for key, value in run.items() if key not in ("seconds", "finished_at")
+            }
+        records.append(record)
+    return records
+
+
+def test_no_trial_sees_a_test_price_and_only_the_best_is_judged_once(tmp_path, msft) -> None:
     changed = tmp_path / "changed.csv"
     frame = with_new_test_prices(msft).rename("Close").rename_axis("Date").reset_index()
     frame.to_csv(changed, index=False)
@@ -91,28 +106,67 @@ def test_objective_never_reads_a_test_price_and_best_is_the_lowest(tmp_path, msf
     assert set(report["trials"][0]) == {"number", "params", "value", "state", "epochs_run"}
     rows = report["trials"]
     assert [row["state"] for row in rows] == ["COMPLETE"] * 3
-    # The same seed gives the same trials, and test prices 30% higher change no trial's value.
+    # The same seed gives the same trials, and test prices 30% higher change no trial's value
+    # and no byte of any trial's stored run.
     assert changed_report["trials"] == rows
+    store = RunStore()
+    records = trial_records(store, "original")
+    assert trial_records(store, "changed") == records
+    # A trial's run carries no test figure at all: it never predicted the test period.
+    for record in records:
+        assert record["run"]["metrics"] == {}
+        assert record["run"]["comparison"] is None
+        assert record["run"]["test"] == {
+            "dates": [],
+            "actual": [],
+            "predicted": [],
+            "persistence": [],
+        }
+    tuned = store.table().query("group == 'tune'")
+    assert len(tuned) == 6 and tuned["LSTM / baseline"].isna().all()
+    # The best trial's test figures did change, so the test prices really were different.
     best, changed_best = report["best"], changed_report["best"]
-    # The test figures did change, so the test prices really were different.
     assert changed_best["test"]["metrics"]["lstm"]["rmse"] != pytest.approx(
         best["test"]["metrics"]["lstm"]["rmse"]
     )
     values = [row["value"] for row in rows]
     assert best["number"] == int(np.argmin(values))
     assert best["value"] == min(values)
-    lstm, baseline = best["test"]["metrics"]["lstm"], best["test"]["metrics"]["persistence"]
-    assert best["test"]["comparison"]["rmse_ratio"] == pytest.approx(
-        lstm["rmse"] / baseline["rmse"]
+    # The one test figure is the best trial's saved model on the test windows, in dollars.
+    config = TrainConfig.from_dict(best["config"])
+    prepared = prepare(msft, config.lag, config.train_fraction, "change", 0.1)
+    model = store.load_model(best["run_id"])
+    scaled = model.predict(prepared.x_test, verbose=0).reshape(-1)
+    # The test period runs to the last price: its days and the days before them, from the series.
+    prices = msft.to_numpy()
+    actual, last = prices[-prepared.test_count :], prices[-prepared.test_count - 1 : -1]
+    predicted = last * np.exp(scaled * prepared.change_scaler.scale)
+    assert best["test"]["n"] == prepared.test_count
+    assert best["test"]["metrics"]["lstm"]["rmse"] == pytest.approx(
+        float(np.sqrt(np.mean((predicted - actual) ** 2))), rel=1e-4
     )
-    # Every complete trial is a run of the "tune" group, for the Compare page; the best's run
-    # was scored on validation with the study's value.
-    store = RunStore()
-    tuned = store.table().query("group == 'tune'")
-    assert sorted(tuned["validation ratio"]) == pytest.approx(sorted(values + values))
-    run = store.load(best["run_id"])
-    assert run.validation["comparison"]["rmse_ratio"] == pytest.approx(best["value"])
-    assert run.comparison == best["test"]["comparison"]
+    persistence_rmse = float(np.sqrt(np.mean((last - actual) ** 2)))
+    assert best["test"]["metrics"]["persistence"]["rmse"] == pytest.approx(persistence_rmse)
+
+
+def test_pruner_and_objective_read_one_figure_on_one_scale(tmp_path, msft) -> None:
+    study, store = run_study(tmp_path, msft, "one scale", trials=2)
+    for trial in tuning.complete_trials(study):
+        # The value is what the pruner was told after the epoch whose weights were kept.
+        kept = trial.user_attrs["kept_epoch"]
+        assert kept == trial.user_attrs["epochs_run"]  # no early stopping in TINY
+        assert trial.value == trial.intermediate_values[kept]
+    # ...and that figure is the validation RMSE ratio to persistence on the model's scale,
+    # recomputed here with numpy from the saved model's validation predictions.
+    best = tuning.best_trial(study)
+    config = TrainConfig.from_dict(best.user_attrs["config"])
+    prepared = prepare(msft, config.lag, config.train_fraction, "change", 0.1)
+    model = store.load_model(best.user_attrs["run_id"])
+    scaled = model.predict(prepared.x_validation, verbose=0).reshape(-1).astype(np.float64)
+    truth = prepared.y_validation.astype(np.float64)
+    model_mse = np.mean((scaled - truth) ** 2)
+    persistence_mse = np.mean(truth**2)  # persistence predicts no change: 0 on this scale
+    assert best.value == pytest.approx(float(np.sqrt(model_mse / persistence_mse)), rel=1e-4)
 
 
 def test_pruned_trials_stop_early_and_are_stored_as_pruned(tmp_path, msft) -> None:
@@ -130,7 +184,25 @@ def test_pruned_trials_stop_early_and_are_stored_as_pruned(tmp_path, msft) -> No
     assert trials[0].user_attrs["epochs_run"] == 1  # of 2
     assert list(trials[0].intermediate_values) == [1]
     assert store.table().empty
-    assert tuning.best_summary(study, store) is None
+    assert tuning.best_summary(study) is None
+
+
+def test_the_best_trial_is_judged_on_test_once_and_never_without_its_model(tmp_path, msft):
+    study, store = run_study(tmp_path, msft, "judged", trials=1)
+    assert tuning.best_summary(study)["test"] is None  # nothing looked at the test period yet
+    test = tuning.judge_best_on_test(study, msft, store)
+    assert tuning.best_summary(study)["test"] == test and test["number"] == 0
+    # Judged once: asking again reads the study and loads no model.
+    loads = []
+    original = store.load_model
+    store.load_model = lambda run_id: loads.append(run_id) or original(run_id)
+    assert tuning.judge_best_on_test(study, msft, store) == test
+    assert loads == []
+    # A study whose best run was deleted (from Compare) has no model to judge: no figure.
+    other, other_store = run_study(tmp_path / "other", msft, "deleted", trials=1)
+    other_store.delete([tuning.best_trial(other).user_attrs["run_id"]])
+    assert tuning.judge_best_on_test(other, msft, other_store) is None
+    assert tuning.best_summary(other)["test"] is None
 
 
 def test_a_stop_keeps_the_finished_trials_and_a_continued_study_numbers_on(tmp_path, msft) -> None:
@@ -260,7 +332,7 @@ def test_tune_page_runs_a_study_and_opens_the_winner_in_train(monkeypatch) -> No
     assert any("Which settings mattered" in title for title in titles)
     assert any("two most important settings" in title for title in titles)
     metrics = {metric.label: metric.value for metric in at.metric}
-    best = tuning.best_summary(job.study, job.store)
+    best = tuning.best_summary(job.study)
     ratio = best["test"]["comparison"]["rmse_ratio"]
     assert metrics["Held-out test: error relative to baseline"] == f"{ratio:.3f}x"
     at.button(key="tune_train_best").click().run()

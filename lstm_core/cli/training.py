@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import threading
 import time
+from typing import Any
 
 from lstm_core.cli.options import (
     add_scheduler_option,
@@ -18,7 +21,7 @@ from lstm_core.cli.options import (
 from lstm_core.config import TrainConfig
 from lstm_core.evaluation.baselines import no_skill_sentence
 from lstm_core.evaluation.metrics import move_sentence
-from lstm_core.evaluation.significance import format_pvalue, ratio_verdict
+from lstm_core.evaluation.significance import format_pvalue, preload_statistics, ratio_verdict
 from lstm_core.preprocessing import check_config_fits
 
 
@@ -34,6 +37,24 @@ def add_sweep_command(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--seeds", type=int, nargs="+", default=[TrainConfig().seed])
 
 
+class StatisticsPreload:
+    """A progress hook that starts statsmodels' import once the first training step has run.
+
+    Scoring needs statsmodels (about 0.8 s to import here). Imported while the model trains,
+    that time can hide behind the epochs that run in TensorFlow's threads; starting after the
+    first step keeps it off the building and tracing, which hold Python's GIL as the import
+    does. On these 2-core machines TensorFlow keeps both cores busy, so the epochs slow by about
+    what the import saves (bench/bench_cli_process.py); with more cores it is a gain.
+    """
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+
+    def __call__(self, progress: Any) -> None:
+        if self.thread is None and (progress.batch > 0 or progress.epoch_finished):
+            self.thread = preload_statistics()
+
+
 def train_command(arguments: argparse.Namespace) -> int:
     config = config_from_arguments(arguments)
     prices = load_prices(arguments, config.ticker)
@@ -44,7 +65,7 @@ def train_command(arguments: argparse.Namespace) -> int:
             # when the workers train).
             from lstm_core.model.pipeline import run_training
 
-            runner = run_training
+            runner = functools.partial(run_training, progress=StatisticsPreload())
         result = runner(config, series)
     print(f"{config.label()}: {result.n_train} training and {result.n_test} test windows")
     print(f"data: {prices.description}")

@@ -93,7 +93,9 @@ def tune_command(arguments: argparse.Namespace) -> int:
             on_trial_end=_print_trial,
             runner=runner,
         )
-    report = tuning.study_report(study, store, time.perf_counter() - started)
+    # The study's one look at the test period, for its best trial only.
+    tuning.judge_best_on_test(study, series, store)
+    report = tuning.study_report(study, time.perf_counter() - started)
     budget = tuning.budget_note(study)
     if budget:
         print(budget)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
+
 import numpy as np
 
 from lstm_core.evaluation.metrics import move_figures
@@ -12,6 +15,27 @@ SIGNIFICANCE_LEVEL = 0.05
 
 MIN_TESTED_DAYS = 3
 """Fewer days than this get no significance test (its variance needs a few)."""
+
+
+STATISTICS_MODULES = ("statsmodels.tsa.stattools", "statsmodels.stats.diagnostic")
+"""The statsmodels modules the tests below import (about 0.8 s on these CPUs)."""
+
+
+def _import_statistics() -> None:
+    for name in STATISTICS_MODULES:
+        importlib.import_module(name)
+
+
+def preload_statistics() -> threading.Thread:
+    """Import statsmodels' tests in a background thread, and return that (daemon) thread.
+
+    A process that trains before it scores (the command line's `train`) starts this first, so
+    the import overlaps training instead of following it: TensorFlow's kernels release the GIL.
+    Python's import lock makes a later import here wait for the thread to finish, never twice.
+    """
+    thread = threading.Thread(target=_import_statistics, name="import-statsmodels", daemon=True)
+    thread.start()
+    return thread
 
 
 def diebold_mariano(

@@ -17,6 +17,7 @@ from lstm_core.experiments.tuning import (
     check_base,
     check_study_request,
     create_or_load_study,
+    judge_best_on_test,
     optimize,
     study_report,
     study_storage_url,
@@ -92,7 +93,9 @@ class StudyJob(TrainingJob):
             on_trial_start=self._on_trial_start,
             runner=self.trial_runner,
         )
-        self.report = study_report(self.study, self.store, time.monotonic() - self.started_at)
+        # The study's one look at the test period (a stopped study's too), for its best trial.
+        judge_best_on_test(self.study, self.series, self.store)
+        self.report = study_report(self.study, time.monotonic() - self.started_at)
 
     def _finish(self) -> None:
         self.state = "stopped" if self._stop.is_set() else "done"

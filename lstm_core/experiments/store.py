@@ -180,7 +180,11 @@ class RunStore:
         for row in rows:
             config = json.loads(row["config"])
             metrics = json.loads(row["metrics"])
-            lstm, baseline = metrics["lstm"], metrics["persistence"]
+            # A tuning trial's run has no test metrics (it never predicted the test period):
+            # its test columns are NaN, which the Compare page shows as a dash.
+            nan = float("nan")
+            lstm = metrics.get("lstm") or {"rmse": nan, "mse_scaled": nan}
+            baseline = metrics.get("persistence") or {"rmse": nan}
             extras = json.loads(row["extras"]) if row["extras"] else {}
             validation = extras.get("validation") or {}
             test_figures = extras.get("comparison") or {}
@@ -206,7 +210,7 @@ class RunStore:
                     "LSTM / baseline": lstm["rmse"] / baseline["rmse"],
                     "DM p (test)": test_figures.get("dm_pvalue", float("nan")),
                     "MSE (standardized)": lstm["mse_scaled"],
-                    "direction right (%)": lstm["direction_accuracy"],
+                    "direction right (%)": lstm.get("direction_accuracy", nan),
                     "seconds": row["seconds"],
                     "stopped": bool(row["stopped"]),
                     "epochs done": row["epochs_completed"],

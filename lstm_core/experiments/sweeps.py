@@ -39,6 +39,7 @@ def train_task(
     series: pd.Series,
     progress: Callable[[Any], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    score_test: bool = True,
 ) -> Any:
     """`run_training`, with the Keras model replaced by its `.keras` bytes (`model_bytes`).
 
@@ -48,7 +49,9 @@ def train_task(
     from lstm_core.model.network import model_to_bytes
     from lstm_core.model.pipeline import run_training
 
-    result = run_training(config, series, progress=progress, should_stop=should_stop)
+    result = run_training(
+        config, series, progress=progress, should_stop=should_stop, score_test=score_test
+    )
     result.model_bytes = model_to_bytes(result.model)
     result.model = None
     return result

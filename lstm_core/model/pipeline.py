@@ -54,17 +54,26 @@ def run_training(
     series: pd.Series,
     progress: ProgressHook | None = None,
     should_stop: StopRequest | None = None,
+    score_test: bool = True,
 ) -> RunResult:
     """Prepare, train, predict the whole test set once, and score model and baseline.
 
     With a validation period the run is also scored there, the figure to tune on; the test
-    period's figures are the held-out judgement.
+    period's figures are the held-out judgement. With `score_test` False (a tuning trial) the
+    test period is never predicted: the result has no test metrics and no test days.
     """
     prepared = prepare_config(series, config)
-    outcome = train_model(config, prepared, progress=progress, should_stop=should_stop)
-    predicted, persistence, metrics, figures = score_period(
-        prepared, outcome.test_predictions, prepared.test_start, prepared.test_count
+    outcome = train_model(
+        config, prepared, progress=progress, should_stop=should_stop, predict_test=score_test
     )
+    if score_test:
+        predicted, persistence, metrics, figures = score_period(
+            prepared, outcome.test_predictions, prepared.test_start, prepared.test_count
+        )
+        test_dates, actual = prepared.test_dates, prepared.test_actual
+    else:
+        predicted = persistence = actual = np.empty(0)
+        metrics, figures, test_dates = {}, None, prepared.test_dates[:0]
     validation = None
     if outcome.validation_predictions is not None:
         _, _, validation_metrics, validation_figures = score_period(
@@ -85,11 +94,11 @@ def run_training(
     return RunResult(
         config=config,
         n_train=prepared.train_count,
-        n_test=prepared.test_count,
+        n_test=len(test_dates),
         metrics=metrics,
         loss_history=list(outcome.loss_history),
-        test_dates=prepared.test_dates,
-        actual=prepared.test_actual,
+        test_dates=test_dates,
+        actual=actual,
         predicted=predicted,
         persistence=persistence,
         seconds=outcome.seconds,

@@ -258,6 +258,7 @@ def train_model(
     should_stop: StopRequest | None = None,
     min_interval: float = DEFAULT_MIN_INTERVAL,
     model_builder: Callable[[TrainConfig], keras.Model] | None = None,
+    predict_test: bool = True,
 ) -> TrainOutcome:
     """Build (or reuse) and fit the model for `config` on `prepared`'s training windows.
 
@@ -265,7 +266,8 @@ def train_model(
     of batches) and, when it returns True, training ends there and the model is kept as it is.
     The same config and seed give the same loss history. `model_builder` replaces the
     tutorial's model (the Inside page trains a SimpleRNN of the same size this way). The
-    outcome carries the model's predictions for `prepared.x_test`, made once, here.
+    outcome carries the model's predictions for `prepared.x_test`, made once, here, unless
+    `predict_test` is False (a tuning trial never looks at the test period).
     """
     if config.lag != prepared.lag:
         raise ValueError(f"config.lag ({config.lag}) differs from the prepared data's lag")
@@ -316,7 +318,11 @@ def train_model(
                 ),
             )
         seconds = time.perf_counter() - started
-        predictions = model.predict(prepared.x_test, batch_size=1024, verbose=0).reshape(-1)
+        predictions = (
+            model.predict(prepared.x_test, batch_size=1024, verbose=0).reshape(-1)
+            if predict_test
+            else None
+        )
         validation_predictions = (
             model.predict(prepared.x_validation, batch_size=1024, verbose=0).reshape(-1)
             if has_validation

@@ -30,6 +30,13 @@ def runs_display(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+NO_TEST_HELP = (
+    "On the held-out test period. A dash: a tuning trial, scored on the validation period "
+    "only; a study never predicts a trial's test period (only its best trial's, once, at the "
+    "end, shown on the Tune page)."
+)
+
+
 def overlay_section(chosen: list[Any]) -> None:
     """The chosen runs' predictions over the real prices: one chart per company.
 
@@ -37,7 +44,15 @@ def overlay_section(chosen: list[Any]) -> None:
     another's prices.
     """
     by_ticker: dict[str, list[Any]] = {}
+    untested = [run for run in chosen if len(run.test_dates) == 0]
+    if untested:
+        st.caption(
+            f"{', '.join(f'#{run.run_id}' for run in untested)}: tuning trials, never "
+            "predicted on the test period, so they are not on the chart."
+        )
     for run in chosen:
+        if len(run.test_dates) == 0:
+            continue
         by_ticker.setdefault(run.config.ticker, []).append(run)
     if len(by_ticker) > 1:
         st.caption("The chosen runs are for different companies: one chart for each.")
@@ -90,20 +105,21 @@ def runs_section() -> None:
         on_select="rerun",
         selection_mode="multi-row",
         key="runs_table",
+        placeholder="—",
         column_config={
-            "LSTM RMSE ($)": st.column_config.NumberColumn(format="%.2f"),
-            "baseline RMSE ($)": st.column_config.NumberColumn(format="%.2f"),
+            "LSTM RMSE ($)": st.column_config.NumberColumn(format="%.2f", help=NO_TEST_HELP),
+            "baseline RMSE ($)": st.column_config.NumberColumn(format="%.2f", help=NO_TEST_HELP),
             "LSTM / baseline": st.column_config.NumberColumn(
-                "LSTM / baseline (held-out test)", format="%.2f"
+                "LSTM / baseline (held-out test)", format="%.2f", help=NO_TEST_HELP
             ),
             "validation ratio": st.column_config.NumberColumn(
                 "LSTM / baseline (validation)", format="%.2f"
             ),
             "DM p (test)": st.column_config.NumberColumn(
-                "more than luck? p (held-out test)", format="%.3f"
+                "more than luck? p (held-out test)", format="%.3f", help=NO_TEST_HELP
             ),
-            "MSE (standardized)": st.column_config.NumberColumn(format="%.4f"),
-            "direction right (%)": st.column_config.NumberColumn(format="%.1f"),
+            "MSE (standardized)": st.column_config.NumberColumn(format="%.4f", help=NO_TEST_HELP),
+            "direction right (%)": st.column_config.NumberColumn(format="%.1f", help=NO_TEST_HELP),
             "seconds": st.column_config.NumberColumn(format="%.1f"),
             "epochs": st.column_config.TextColumn(
                 help="Epochs trained; a run stopped early says how many of those asked for."
@@ -130,8 +146,9 @@ def runs_section() -> None:
         ),
         key="compare_losses",
     )
-    if len(table) >= 2:
-        st.plotly_chart(charts.parallel_coordinates_chart(table), key="parcoords")
+    tested = table.dropna(subset=["LSTM / baseline"])
+    if len(tested) >= 2:
+        st.plotly_chart(charts.parallel_coordinates_chart(tested), key="parcoords")
     delete_section(store, table)
 
 

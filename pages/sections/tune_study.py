@@ -12,7 +12,7 @@ import streamlit as st
 from lstm_core.evaluation.significance import ratio_verdict
 from lstm_core.experiments import tuning
 from pages.sections.tune_form import storage
-from pages.shared import jobs, saving, session
+from pages.shared import jobs, session
 
 
 @st.fragment(run_every=1.0)
@@ -69,8 +69,9 @@ def show_best(summary: dict[str, Any]) -> None:
     """The best trial's settings, a Train this button, and the study's only test figure."""
     st.subheader(f"Best trial: number {summary['number']}")
     st.write(
-        f"Validation error {summary['value']:.3f}x the baseline's (tomorrow = today), the "
-        "lowest of the complete trials. Its settings:"
+        f"Validation error {summary['value']:.3f}x the baseline's (tomorrow = today, on the "
+        "model's scale, the figure the pruner watched each epoch), the lowest of the complete "
+        "trials. Its settings:"
     )
     st.dataframe(pd.DataFrame([summary["params"]]), hide_index=True)
     config = tuning.best_config(summary)
@@ -84,6 +85,10 @@ def show_best(summary: dict[str, Any]) -> None:
         st.switch_page("pages/train.py")
     test = summary.get("test")
     if test is None:
+        st.caption(
+            "No test figure: the best trial's saved model predicts the test period once, when "
+            "the study ends (a trial whose run was deleted from Compare cannot be judged)."
+        )
         return
     st.markdown("**Held-out test: the only test figure of this study**")
     comparison = test["comparison"]
@@ -97,8 +102,8 @@ def show_best(summary: dict[str, Any]) -> None:
     st.info(ratio_verdict(comparison, period="held-out test"))
     st.caption(
         f"Test period {test['dates'][0]} to {test['dates'][1]} ({test['n']} days). No trial was "
-        "chosen by it: every trial was scored on the validation period before it, and only "
-        "the winner's test figure is shown, once."
+        "chosen by it: the trials were scored on the validation period before it and never "
+        "predicted the test period; only the winner's model did, once, when the study ended."
     )
 
 
@@ -135,7 +140,7 @@ def show_study(url: str, name: str) -> None:
         right.plotly_chart(figures["parallel"], key="tune_parallel")
     if "contour" in figures:
         st.plotly_chart(figures["contour"], key="tune_contour")
-    summary = tuning.best_summary(study, saving.run_store())
+    summary = tuning.best_summary(study)
     if summary is None:
         st.caption("No trial completed, so there is no best trial and no test figure.")
     else:

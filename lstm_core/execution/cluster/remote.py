@@ -25,6 +25,7 @@ def remote_training(
     topic: str,
     stop_name: str,
     batch_interval: float = BATCH_REPORT_INTERVAL,
+    score_test: bool = True,
 ) -> Any:
     """The task a worker runs: `train_task` with progress logged to `topic` and a remote stop.
 
@@ -52,6 +53,8 @@ def remote_training(
             last_sent["at"] = now
             worker.log_event(topic, {"kind": "progress", "progress": dataclasses.asdict(report)})
 
-    result = train_task(config, series, progress=progress, should_stop=should_stop)
+    result = train_task(
+        config, series, progress=progress, should_stop=should_stop, score_test=score_test
+    )
     result.cluster_worker = worker.address
     return result

@@ -73,6 +73,7 @@ class _Submission:
     starts: list[str] = dataclasses.field(default_factory=list)
     progress: Callable[[Any], None] | None = None
     latest: Any = None
+    score_test: bool = True
 
 
 class ClusterRunner:
@@ -106,27 +107,33 @@ class ClusterRunner:
         series: pd.Series,
         progress: Callable[[Any], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        score_test: bool = True,
     ) -> Any:
-        """Submit, relay progress, pass on a stop, and return the RunResult."""
+        """Submit, relay progress, pass on a stop, and return the RunResult (`score_test` as
+        `run_training`'s: a tuning trial's never predicts the test period)."""
         _load_progress_type(progress)
         try:
-            submission = self._submit(config, series)
+            submission = self._submit(config, series, score_test)
         except (OSError, RuntimeError) as error:
             lost = SchedulerLostError(
                 f"The Dask scheduler at {self.address} did not take the training ({error})."
             )
-            return self._lost(config, series, progress, should_stop, lost)
+            return self._lost(config, series, progress, should_stop, lost, score_test)
         return self._collect(submission, series, progress, should_stop)
 
     def group(self, configs: Sequence[TrainConfig], series: pd.Series) -> GroupRunner:
         """A runner for a TrainingJob of several configs that trains them all at once."""
         return GroupRunner(self, configs, series)
 
-    def _submit(self, config: TrainConfig, series: pd.Series) -> _Submission:
+    def _submit(
+        self, config: TrainConfig, series: pd.Series, score_test: bool = True
+    ) -> _Submission:
         from distributed import Event
 
         token = uuid.uuid4().hex
-        submission = _Submission(config=config, topic=f"lstm-lab-progress-{token}")
+        submission = _Submission(
+            config=config, topic=f"lstm-lab-progress-{token}", score_test=score_test
+        )
 
         def handle(event: tuple[float, dict[str, Any]]) -> None:
             # Runs in the client's event-loop thread; the hook only stores what it is given.
@@ -150,6 +157,7 @@ class ClusterRunner:
             submission.stop_event.name,
             pure=False,
             retries=self.retries,
+            score_test=score_test,
         )
         return submission
 
@@ -168,7 +176,7 @@ class ClusterRunner:
             with translated_errors(self.client, f"training {config.label()}"):
                 result = self._wait(submission.future, submission.stop_event, should_stop)
         except SchedulerLostError as error:
-            return self._lost(config, series, progress, should_stop, error)
+            return self._lost(config, series, progress, should_stop, error, submission.score_test)
         finally:
             self._forget(submission)
         if len(submission.starts) > 1:
@@ -226,13 +234,16 @@ class ClusterRunner:
         progress: Callable[[Any], None] | None,
         should_stop: Callable[[], bool] | None,
         error: SchedulerLostError,
+        score_test: bool = True,
     ) -> Any:
         if self.fall_back is None:
             raise SchedulerLostError(f"{error} Start it again and retry.") from error
         note = f"{error} This run was trained here, on the app's own server, instead."
         LOGGER.warning(note)
         self.notes.append(note)
-        result = self.fall_back(config, series, progress=progress, should_stop=should_stop)
+        result = self.fall_back(
+            config, series, progress=progress, should_stop=should_stop, score_test=score_test
+        )
         result.cluster_note = note
         return result
 
@@ -309,8 +320,11 @@ def train_here(
     series: pd.Series,
     progress: Callable[[Any], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    score_test: bool = True,
 ) -> Any:
     """`run_training` in this process: the fall-back when the scheduler is lost mid-run."""
     from lstm_core.model.pipeline import run_training
 
-    return run_training(config, series, progress=progress, should_stop=should_stop)
+    return run_training(
+        config, series, progress=progress, should_stop=should_stop, score_test=score_test
+    )

@@ -1,14 +1,16 @@
 """A trial: train through run_training, score the validation ratio to persistence, prune.
 
-The pruner's check runs in our progress hook and stop request; no test figure enters the
-objective.
+The pruner's check runs in our progress hook and stop request. The pruner and the objective
+read one figure on one scale: the validation RMSE ratio to persistence on the model's scale,
+sqrt(val_loss / persistence's MSE), each epoch for the pruner and at the kept epoch for the
+objective. A trial never predicts the test period, so no test figure exists to enter either.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,16 @@ def validation_baseline_mse(base_prepared: Any) -> float:
     return float(np.mean(errors**2))
 
 
+def validation_ratio(validation_losses: Sequence[float], epoch: int, baseline_mse: float) -> float:
+    """The validation RMSE ratio to persistence after `epoch` (1-based), on the model's scale."""
+    return math.sqrt(validation_losses[epoch - 1] / baseline_mse)
+
+
+def kept_epoch(result: Any) -> int:
+    """The epoch whose weights a run kept: early stopping's best, else the last one trained."""
+    return result.best_epoch or len(result.validation_loss_history)
+
+
 TrialProgress = Callable[[int, Any], None]
 """Told the trial's number and training's Progress after each batch group and epoch."""
 
@@ -61,12 +73,13 @@ def run_trial(
     should_stop: Callable[[], bool] | None = None,
     runner: Callable[..., Any] | None = None,
 ) -> float:
-    """Train one trial; its value is the validation RMSE ratio to persistence.
+    """Train one trial; its value is the validation RMSE ratio to persistence at the kept epoch.
 
     `runner` trains as `run_training` does; a cluster's runner trains the trial on a worker,
-    its per-epoch progress (and so the pruning) coming back as it goes.
+    its per-epoch progress (and so the pruning) coming back as it goes. Either is told not to
+    score the test period: the trial's run has no test figures at all.
 
-    After each epoch the validation figure is reported to the trial; when the pruner says so,
+    After each epoch the same figure is reported to the trial; when the pruner says so,
     training stops there and optuna.TrialPruned is raised. A complete trial is saved as a run.
     """
     # Imported here so that planning a study (and the page that does it) stays light.
@@ -86,14 +99,16 @@ def run_trial(
         losses = state.epoch_validation_losses
         if state.epoch_finished and len(losses) > reported:
             reported = len(losses)
-            trial.report(math.sqrt(losses[-1] / baseline_mse), step=reported)
+            trial.report(validation_ratio(losses, reported, baseline_mse), step=reported)
             pruned = pruned or trial.should_prune()
 
     def stop_training() -> bool:
         return pruned or (should_stop is not None and should_stop())
 
     train = runner or run_training
-    result = train(config, series, progress=on_progress, should_stop=stop_training)
+    result = train(
+        config, series, progress=on_progress, should_stop=stop_training, score_test=False
+    )
     trial.set_user_attr("epochs_run", result.epochs_completed)
     trial.set_user_attr("seconds", result.seconds)
     if pruned:
@@ -102,7 +117,9 @@ def run_trial(
         raise StudyInterrupted("stopped by you")
     result.data_fingerprint = series_fingerprint(series)
     trial.set_user_attr("run_id", store.save(result, owner=owner, group=TUNE_GROUP))
-    return float(result.validation["comparison"]["rmse_ratio"])
+    epoch = kept_epoch(result)
+    trial.set_user_attr("kept_epoch", epoch)
+    return validation_ratio(result.validation_loss_history, epoch, baseline_mse)
 
 
 def optimize(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import optuna
+from typing import TYPE_CHECKING, Any
 
 from lstm_core.config import (
     BATCH_SIZE_CHOICES,
@@ -18,6 +16,9 @@ from lstm_core.config import (
     TARGETS,
     TrainConfig,
 )
+
+if TYPE_CHECKING:
+    import optuna
 
 MIN_TIMEOUT_SECONDS = 10.0
 """No trial takes less: building and tracing a model alone takes a few seconds on these CPUs."""

@@ -17,8 +17,9 @@ from lstm_core.errors import LabError
 from lstm_core.experiments.store import RunStore
 from lstm_core.experiments.tuning.space import SearchSpace
 
-STUDY_FORMAT = 1
-"""Bumped when what a study keeps in its user attributes changes."""
+STUDY_FORMAT = 2
+"""Bumped when what a study keeps in its user attributes changes (2: values on the model's
+scale, no test figure in any trial, the best trial's test figure in the study's "test")."""
 
 
 class StudyError(LabError):

@@ -9,7 +9,9 @@ import optuna
 from lstm_core.config import (
     TrainConfig,
 )
-from lstm_core.experiments.store import RunStore
+
+TEST_ATTR = "test"
+"""The study's user attribute with the best trial's held-out test figures (see held_out)."""
 
 
 def trial_row(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
@@ -52,44 +54,32 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
     return min(complete, key=lambda trial: trial.value) if complete else None
 
 
-def best_summary(study: optuna.Study, store: RunStore) -> dict[str, Any] | None:
+def best_summary(study: optuna.Study) -> dict[str, Any] | None:
     """The best trial with its held-out test figures, the study's only test figure.
 
-    The trial's run already holds them (scored once, when it trained); they are read here and
-    nowhere else in a study.
+    `held_out.judge_best_on_test` computed those once, when the study ended; "test" is None
+    when the best trial was not judged yet (a study still running, or stopped before that).
     """
     best = best_trial(study)
     if best is None:
         return None
-    summary: dict[str, Any] = {
+    test = study.user_attrs.get(TEST_ATTR)
+    return {
         "number": best.number,
         "params": dict(best.params),
         "value": best.value,
         "config": best.user_attrs.get("config"),
         "run_id": best.user_attrs.get("run_id"),
-        "test": None,
+        "test": test if test is not None and test.get("number") == best.number else None,
     }
-    run_id = best.user_attrs.get("run_id")
-    if run_id is not None:
-        run = store.load(run_id)
-        summary["test"] = {
-            "metrics": run.metrics,
-            "comparison": run.comparison,
-            "dates": [
-                run.test_dates[0].strftime("%Y-%m-%d"),
-                run.test_dates[-1].strftime("%Y-%m-%d"),
-            ],
-            "n": len(run.test_dates),
-        }
-    return summary
 
 
-def study_report(study: optuna.Study, store: RunStore, seconds: float) -> dict[str, Any]:
+def study_report(study: optuna.Study, seconds: float) -> dict[str, Any]:
     """The CLI's JSON: trials, best (with its held-out test figures) and seconds."""
     return {
         "study": study.study_name,
         "trials": trial_rows(study),
-        "best": best_summary(study, store),
+        "best": best_summary(study),
         "seconds": seconds,
     }
 
