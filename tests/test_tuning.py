@@ -240,11 +240,11 @@ def test_the_time_budget_also_ends_the_running_trial(tmp_path, msft, monkeypatch
     monkeypatch.setattr(objective, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     trainings: list[int] = []
 
-    def runner(config, series, progress=None, should_stop=None):
+    def runner(config, series, progress=None, should_stop=None, **options):
         trainings.append(len(trainings))
         if len(trainings) == 2:
             clock[0] += tuning.MIN_TIMEOUT_SECONDS + 1  # the budget runs out during trial 2
-        return run_training(config, series, progress=progress, should_stop=should_stop)
+        return run_training(config, series, progress=progress, should_stop=should_stop, **options)
 
     study, _ = run_study(
         tmp_path, msft, "budget", trials=3, timeout=tuning.MIN_TIMEOUT_SECONDS, runner=runner
