@@ -143,7 +143,15 @@ def cluster_client(arguments: argparse.Namespace) -> Any:
     from lstm_core.execution import cluster
 
     address = cluster.scheduler_address(arguments.scheduler)
-    return None if address is None else cluster.connect(address)
+    if address is None:
+        return None
+    client = cluster.connect(address)
+    try:
+        cluster.wait_for_workers(client, address)
+    except cluster.ClusterError:
+        client.close()
+        raise
+    return client
 
 
 @contextlib.contextmanager

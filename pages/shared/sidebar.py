@@ -11,6 +11,7 @@ from lstm_core.execution import cluster
 from pages.shared.jobs import (
     CLUSTER_DOWN_KEY,
     CLUSTER_NOTE_KEY,
+    CLUSTER_WORKERS_KEY,
     JOB_PAGES,
     collect_finished_job,
     describe_progress,
@@ -75,8 +76,9 @@ def _sidebar_cluster() -> None:
     runner = training_runner()
     if runner is not None:
         link = cluster.dashboard_link(runner.client)
-        workers = cluster.worker_count(runner.client)
-        text = f"Training runs on the Dask cluster at {runner.address} ({workers} workers"
+        workers = st.session_state.get(CLUSTER_WORKERS_KEY, 0)
+        plural = "" if workers == 1 else "s"
+        text = f"Training runs on the Dask cluster at {runner.address} ({workers} worker{plural}"
         st.caption(f"{text}, [dashboard]({link}))." if link else f"{text}).")
     for key in (CLUSTER_DOWN_KEY, CLUSTER_NOTE_KEY):
         if st.session_state.get(key):
