@@ -12,7 +12,6 @@ from typing import Any
 
 from lstm_core import data
 from lstm_core.config import TARGETS, TrainConfig
-from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES
 from lstm_core.forecasting.forecast import (
     DEFAULT_HORIZON,
@@ -131,11 +130,8 @@ def load_prices(arguments: argparse.Namespace, ticker: str) -> data.PriceData:
     """The prices to train on: `--csv` when given, else the bundled snapshot."""
     if arguments.csv is None:
         return data.load_snapshot()
-    try:
-        content = arguments.csv.read_bytes()
-    except OSError as error:
-        raise LabError(f"Cannot read {arguments.csv}: {error.strerror}.") from error
-    return data.read_price_csv(content, name=arguments.csv.name, default_ticker=ticker)
+    # The page's reader, given the path: it checks the size before reading a byte.
+    return data.read_price_csv(arguments.csv, name=arguments.csv.name, default_ticker=ticker)
 
 
 def cluster_client(arguments: argparse.Namespace) -> Any:

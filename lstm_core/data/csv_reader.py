@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -65,14 +67,7 @@ def _raw_bytes(source: bytes | str | Path, subject: str) -> bytes:
         "upload a shorter price history."
     )
     if isinstance(source, Path):
-        try:
-            if source.stat().st_size > MAX_UPLOAD_BYTES:
-                raise too_big
-            return source.read_bytes()
-        except OSError as error:
-            raise DataError(
-                f"{capitalized(subject)} could not be opened ({error.strerror}); check the path."
-            ) from error
+        return _file_bytes(source, subject, too_big)
     if isinstance(source, str):
         # Characters are at least one byte each, so this refuses huge text before encoding it.
         if len(source) > MAX_UPLOAD_BYTES:
@@ -91,6 +86,36 @@ def _raw_bytes(source: bytes | str | Path, subject: str) -> bytes:
     if len(source) > MAX_UPLOAD_BYTES:
         raise too_big
     return source
+
+
+def _file_bytes(path: Path, subject: str, too_big: DataError) -> bytes:
+    """A regular file's bytes, refusing a large one by its size before reading it.
+
+    A device (/dev/zero), a pipe or a file that grows while it is read reports no true size:
+    only regular files are read, and never more than MAX_UPLOAD_BYTES + 1 bytes.
+    """
+    try:
+        with path.open("rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise DataError(
+                    f"{capitalized(subject)} is not a regular file (a device, a pipe or a "
+                    "folder); give the path of a CSV file."
+                )
+            if status.st_size > MAX_UPLOAD_BYTES:
+                raise too_big
+            content = handle.read(MAX_UPLOAD_BYTES + 1)
+    except IsADirectoryError as error:
+        raise DataError(
+            f"{capitalized(subject)} is a folder; give the path of a CSV file."
+        ) from error
+    except OSError as error:
+        raise DataError(
+            f"{capitalized(subject)} could not be opened ({error.strerror}); check the path."
+        ) from error
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise too_big
+    return content
 
 
 def read_price_csv(
