@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lstm_core import data
+from lstm_core import data, json_text
 from lstm_core.config import TARGETS, TrainConfig
+from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES
 from lstm_core.forecasting.forecast import (
     DEFAULT_HORIZON,
@@ -169,8 +169,19 @@ def cluster_runner(arguments: argparse.Namespace, restore_model: bool) -> Iterat
         client.close()
 
 
+def check_json_folder(path: Path | None) -> None:
+    """LabError, before any training, when --json names a file in a folder that is not there."""
+    if path is not None and not path.parent.is_dir():
+        raise LabError(
+            f"The folder {path.parent} for --json does not exist; create it or choose another path."
+        )
+
+
 def write_json(path: Path | None, content: dict) -> None:
-    """Write `content` as indented JSON to `path`, when one was given."""
+    """Write `content` as indented, strict JSON to `path`, when one was given."""
     if path is not None:
-        path.write_text(json.dumps(content, indent=2))
+        try:
+            path.write_text(json_text.dumps(content, indent=2))
+        except OSError as error:
+            raise LabError(f"Cannot write {path}: {error.strerror}.") from error
         print(f"wrote {path}")

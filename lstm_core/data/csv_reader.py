@@ -38,6 +38,14 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 1_000_000
 
 
+MAX_PRICE = 1e9
+"""No share has traded above a billion dollars; a larger number is a typo or a unit mistake."""
+
+
+MAX_DAY_CHANGE = 1000.0
+"""A price more than this many times the day before's (or below 1/this of it) is refused."""
+
+
 MAX_MISSING_SHARE = 0.05
 """Rows without a price are dropped only while they are at most this share of a ticker's rows."""
 
@@ -224,6 +232,7 @@ def _frame_from_cells(
     )
 
     frame, dropped = _drop_missing_prices(frame, subject, has_ticker_column="Ticker" in found)
+    _check_price_range(frame, {column: header[found[column]].strip() for column in found}, subject)
     tidy = tidy_frame(frame)
     duplicate = first_duplicate(tidy)
     if duplicate is not None:
@@ -267,6 +276,37 @@ def _tickers(cells: pd.DataFrame, found: dict[str, int], subject: str, fallback:
                 "symbol; use 1-15 letters, digits, '.', '-', '^' or '='."
             ) from error
     return raw.map(normalized)
+
+
+def _check_price_range(frame: pd.DataFrame, names: dict[str, str], subject: str) -> None:
+    """Refuse, naming the row, a price that is not above zero, is above MAX_PRICE, or is more
+    than MAX_DAY_CHANGE times (or below 1/MAX_DAY_CHANGE of) the ticker's price the day before.
+
+    Such a number trains nothing but NaN, and every figure after it would be NaN too. `frame`'s
+    index holds the file's row numbers; `names` the file's own column names.
+    """
+    ordered = frame.sort_values(["Ticker", "Date"], kind="stable")
+    for column in PRICE_COLUMNS:
+        if column not in names:
+            continue
+        values = ordered[column]
+        change = values / values.groupby(ordered["Ticker"], sort=False).shift(1)
+        problems = (
+            (values <= 0, "is not above zero; prices must be positive"),
+            (values > MAX_PRICE, f"is above {MAX_PRICE:,.0f}; check the units"),
+            (
+                (change > MAX_DAY_CHANGE) | (change < 1 / MAX_DAY_CHANGE),
+                f"changes more than {MAX_DAY_CHANGE:,.0f}-fold from the day before; check it",
+            ),
+        )
+        for mask, reason in problems:
+            flagged = mask.fillna(False).to_numpy()
+            if flagged.any():
+                row = ordered.index[flagged][0]
+                raise DataError(
+                    f"The {names[column]} price {values[row]:,.6g} on row {row} of {subject} "
+                    f"{reason}."
+                )
 
 
 def _drop_missing_prices(

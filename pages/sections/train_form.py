@@ -9,7 +9,7 @@ from lstm_core.config import PRESETS, TrainConfig
 from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
 from lstm_core.execution.jobs import run_key
-from lstm_core.preprocessing import check_config_fits
+from lstm_core.preprocessing import check_config_fits, check_prices_vary
 from pages.sections.train_settings import (
     BATCH_SIZES,
     EPOCH_RANGE,
@@ -167,6 +167,7 @@ def settings_form() -> TrainConfig | None:
             patience=int(patience),
         )
         check_config_fits(len(prices.series(ticker)), config)
+        check_prices_vary(prices.series(ticker))
     except (ValueError, LabError) as error:
         st.error(f"These settings cannot be trained: {error}")
         return None
