@@ -251,8 +251,15 @@ def _frame_from_cells(
             "needs at least 2, and training needs many more."
         )
     label = " ".join(("Your file", _display_name(name))).strip()
-    note = f"; {dropped:,} rows without a price left out" if dropped else ""
-    return PriceData(frame=tidy, source="upload", description=f"{label} ({len(tidy):,} rows{note})")
+    note = f"; {_count(dropped, 'row')} without a price left out" if dropped else ""
+    return PriceData(
+        frame=tidy, source="upload", description=f"{label} ({_count(len(tidy), 'row')}{note})"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 row', '2 rows', '1,234 rows'."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def _tickers(cells: pd.DataFrame, found: dict[str, int], subject: str, fallback: str) -> pd.Series:

@@ -29,6 +29,7 @@ from pages.sections.train_settings import (
     split_sentence,
 )
 from pages.shared import jobs, session
+from pages.shared.formatting import plain
 
 
 def settings_form() -> TrainConfig | None:
@@ -169,7 +170,7 @@ def settings_form() -> TrainConfig | None:
         check_config_fits(len(prices.series(ticker)), config)
         check_prices_vary(prices.series(ticker))
     except (ValueError, LabError) as error:
-        st.error(f"These settings cannot be trained: {error}")
+        st.error(f"These settings cannot be trained: {plain(error)}")
         return None
     st.session_state[session.TICKER_KEY] = config.ticker
     st.session_state[SETTINGS_KEY] = config

@@ -14,6 +14,7 @@ from lstm_core.execution.study_job import StudyJob
 from lstm_core.experiments import tuning
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 from pages.shared import jobs, saving, session
+from pages.shared.formatting import plain
 
 STUDY_KEY = "tune_study"  # the study this session shows: (storage URL, study name)
 NEW_STUDY = "(a new study)"
@@ -161,7 +162,7 @@ def study_form(earlier: list[str]) -> None:
             runner=jobs.training_runner(),
         )
     except (ValueError, LabError) as error:
-        st.error(f"This study cannot start: {error}")
+        st.error(f"This study cannot start: {plain(error)}")
         return
     st.session_state[session.JOB_KEY] = job.start()
     st.session_state[session.JOB_PAGE_KEY] = st.session_state.get(session.PAGE_KEY)
