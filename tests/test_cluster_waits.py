@@ -160,3 +160,26 @@ def test_a_scheduler_lost_during_a_study_ends_it_with_exit_2_and_keeps_its_trial
     assert error.count("\n") == 1
     states = [trial.state for trial in optuna.load_study(study_name="lost", storage=storage).trials]
     assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
+
+
+def test_workers_that_all_die_end_a_sweeps_wait_in_one_sentence(tmp_path, monkeypatch):
+    """Dask's own executor would wait for ever for a worker to come back."""
+    import time
+
+    monkeypatch.setattr(connection, "WORKERS_TIMEOUT", 1.0)
+    monkeypatch.setattr(runners, "WORKER_CHECK_INTERVAL", 0.2)
+    with local_cluster(tmp_path, workers=1, preload=False) as started:
+        client = cluster.connect(started.address)
+        try:
+            results = cluster.cluster_executor(client).map(time.sleep, [600, 600])
+            while not any(client.processing().values()):
+                time.sleep(0.05)
+            started.kill_worker(0)
+            with pytest.raises(cluster.NoWorkersError) as raised:
+                next(results)
+        finally:
+            client.close()
+    assert str(raised.value) == (
+        f"The Dask scheduler at {started.address} has had no workers for 1 s: start one "
+        "(make worker), or train here instead (leave out --scheduler and unset LSTM_LAB_DASK)."
+    )
