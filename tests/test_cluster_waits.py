@@ -183,3 +183,39 @@ def test_workers_that_all_die_end_a_sweeps_wait_in_one_sentence(tmp_path, monkey
         f"The Dask scheduler at {started.address} has had no workers for 1 s: start one "
         "(make worker), or train here instead (leave out --scheduler and unset LSTM_LAB_DASK)."
     )
+
+
+def test_a_page_run_whose_workers_all_die_is_trained_here_and_says_so(tmp_path, monkeypatch):
+    """The app's runner (with a fall-back) trains here once the workers have been gone 1 s."""
+    import time
+
+    from lstm_core import data
+    from lstm_core.config import TrainConfig
+    from lstm_core.execution.jobs import TrainingJob
+
+    monkeypatch.setattr(connection, "WORKERS_TIMEOUT", 1.0)
+    monkeypatch.setattr(runners, "WORKER_CHECK_INTERVAL", 0.2)
+    series = data.load_snapshot().series("MSFT")
+    config = TrainConfig(lag=10, units=(8,), dense_units=0, epochs=40, batch_size=16)
+    with local_cluster(tmp_path, workers=1, preload=False) as started:
+        client = cluster.connect(started.address)
+        try:
+            runner = cluster.ClusterRunner(
+                client, restore_model=False, fall_back=cluster.train_here
+            )
+            job = TrainingJob(config, series, runner=runner, heartbeat_timeout=None).start()
+            while not any(client.processing().values()):
+                time.sleep(0.05)
+            started.kill_worker(0)
+            while not runner.notes:
+                time.sleep(0.1)
+            # Trained here from now on; training it to the end proves nothing more.
+            job.request_stop()
+            assert job.wait(timeout=300)
+        finally:
+            client.close()
+    assert job.state == "stopped", job.error
+    assert job.result.cluster_note == (
+        f"The Dask scheduler at {started.address} has had no workers for 1 s. This run was "
+        "trained here, on the app's own server, instead."
+    )

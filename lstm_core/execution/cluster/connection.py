@@ -53,6 +53,8 @@ class SchedulerLostError(ClusterError, TrainerLostError):
 class NoWorkersError(ClusterError, TrainerLostError):
     """The scheduler answers but has had no workers for WORKERS_TIMEOUT seconds."""
 
+    situation = "The Dask scheduler has had no workers"
+
 
 NO_PROJECT_CODE = (
     "start each worker from a clone of the project with PYTHONPATH set to it (make worker does)"
@@ -288,11 +290,17 @@ def wait_for_workers(client: Any, address: str, timeout: float | None = None) ->
 
 
 def no_workers_error(address: str, seconds: float) -> NoWorkersError:
-    """The sentence for a scheduler without workers, and the two ways on."""
-    return NoWorkersError(
-        f"The Dask scheduler at {address} has had no workers for {seconds:g} s: start one "
-        "(make worker), or train here instead (leave out --scheduler and unset LSTM_LAB_DASK)."
+    """The sentence for a scheduler without workers, and the command line's two ways on.
+
+    `situation` keeps the first half, for a page that trains here instead.
+    """
+    situation = f"The Dask scheduler at {address} has had no workers for {seconds:g} s"
+    error = NoWorkersError(
+        f"{situation}: start one (make worker), or train here instead (leave out --scheduler "
+        "and unset LSTM_LAB_DASK)."
     )
+    error.situation = situation
+    return error
 
 
 def unreachable_errors() -> tuple[type[BaseException], ...]:

@@ -272,7 +272,8 @@ class ClusterRunner:
             if isinstance(error, NoWorkersError):
                 raise error
             raise SchedulerLostError(f"{error} Start it again and retry.") from error
-        note = f"{error} This run was trained here, on the app's own server, instead."
+        said = f"{error.situation}." if isinstance(error, NoWorkersError) else str(error)
+        note = f"{said} This run was trained here, on the app's own server, instead."
         LOGGER.warning(note)
         self.notes.append(note)
         result = self.fall_back(config, series, progress=progress, should_stop=should_stop)
