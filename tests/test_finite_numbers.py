@@ -110,3 +110,14 @@ def test_json_into_a_missing_folder_is_one_sentence_before_training(tmp_path, ca
         f"error: The folder {target.parent} for --json does not exist; create it or choose "
         "another path.\n"
     )
+
+
+@pytest.mark.parametrize("budget", ["nan", "inf"])
+def test_a_time_budget_that_is_not_a_number_is_refused(capsys, budget) -> None:
+    status = cli.main(["tune", *TINY, "--trials", "1", "--timeout", budget])
+    captured = capsys.readouterr()
+    assert (status, captured.out) == (2, "")
+    assert captured.err == (
+        "error: A time budget must be a number of seconds (or none at all), got "
+        f"{float(budget)!r}.\n"
+    )
