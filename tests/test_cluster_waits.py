@@ -219,3 +219,36 @@ def test_a_page_run_whose_workers_all_die_is_trained_here_and_says_so(tmp_path, 
         f"The Dask scheduler at {started.address} has had no workers for 1 s. This run was "
         "trained here, on the app's own server, instead."
     )
+
+
+def test_a_scheduler_that_falls_silent_is_said_once_and_not_waited_for_again(tmp_path, monkeypatch):
+    """A connected scheduler stopped with SIGSTOP: it keeps its connections and never answers."""
+    import os
+    import signal
+
+    monkeypatch.setattr(connection, "CONNECT_TIMEOUT", 1.0)
+    shared = cluster.SharedCluster()
+    monkeypatch.setattr(cluster, "SHARED_CLUSTER", shared)
+    with local_cluster(tmp_path, workers=1, preload=False) as started:
+        monkeypatch.setenv(cluster.ENVIRONMENT_VARIABLE, started.address)
+        assert shared.runner(started.address) is not None
+        os.killpg(started.scheduler.pid, signal.SIGSTOP)
+        try:
+            at = new_app()
+            at.switch_page("pages/train.py").run()
+            assert not at.exception
+            sentence = (
+                f"The Dask scheduler at {started.address} did not say how many workers it has "
+                "within 1 s. Training runs on this server instead."
+            )
+            assert sentence in texts(at)
+
+            # The next page run says the same without asking the silent scheduler again.
+            def no_second_try(*_arguments):
+                raise AssertionError("the silent scheduler was asked again")
+
+            monkeypatch.setattr("lstm_core.execution.cluster.shared.connect", no_second_try)
+            assert shared.runner(started.address) is None
+            assert shared.failure == sentence.removesuffix(" Training runs on this server instead.")
+        finally:
+            os.killpg(started.scheduler.pid, signal.SIGCONT)

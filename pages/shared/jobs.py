@@ -105,6 +105,8 @@ def training_runner() -> Callable[..., Any] | None:
     try:
         workers = cluster.worker_count(runner.client)
     except cluster.ClusterError as error:
+        # Not asked again for a while: each page run would wait for it once more.
+        cluster.SHARED_CLUSTER.give_up(str(error))
         st.session_state[CLUSTER_DOWN_KEY] = f"{error} Training runs on this server instead."
         return None
     st.session_state[CLUSTER_WORKERS_KEY] = workers

@@ -210,7 +210,7 @@ def connect(address: str, timeout: float | None = None) -> Any:
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
     probe(address, timeout)
     try:
-        return bounded(lambda: _connect_client(address, timeout), 2 * timeout, _close_quietly)
+        return bounded(lambda: _connect_client(address, timeout), 2 * timeout, close_quietly)
     except TimeoutError as error:
         raise ClusterError(
             f"The Dask scheduler at {address} answered but did not finish setting up within "
@@ -218,7 +218,8 @@ def connect(address: str, timeout: float | None = None) -> Any:
         ) from error
 
 
-def _close_quietly(client: Any) -> None:
+def close_quietly(client: Any) -> None:
+    """Close a client, logging instead of raising when the scheduler is gone."""
     try:
         client.close()
     except (OSError, RuntimeError, TimeoutError):
