@@ -270,12 +270,15 @@ def worker_count(client: Any, timeout: float | None = None) -> int:
     """How many workers the scheduler has now; ClusterError when it does not say within
     `timeout` seconds (CONNECT_TIMEOUT when None)."""
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
+    # A closed client has no scheduler left to name.
+    address = getattr(client.scheduler, "address", None)
+    where = f" at {address}" if address else ""
     try:
+        # Client.scheduler_info() has no time limit; its own update with one does the same.
         client.sync(client._update_scheduler_info, n_workers=-1, callback_timeout=timeout)
     except (OSError, TimeoutError, *unreachable_errors()) as error:
         raise ClusterError(
-            f"The Dask scheduler at {client.scheduler.address if client.scheduler else '?'} did "
-            f"not say how many workers it has within {timeout:g} s."
+            f"The Dask scheduler{where} did not say how many workers it has within {timeout:g} s."
         ) from error
     return len(client._scheduler_identity.get("workers", {}))
 
