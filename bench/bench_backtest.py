@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keras
 import pandas as pd
 
-from lstm_core import data
+from lstm_core import data, json_text
 from lstm_core.config import QUICK_DEMO, RECOMMENDED, TUTORIAL_MODEL_1, TrainConfig
 from lstm_core.forecasting.backtest import run_backtest
 from lstm_core.forecasting.folds import fold_config, plan_folds
@@ -166,7 +165,7 @@ def main() -> None:
     costs = [entry["cost_ratio"] for entry in report["seeds"].values()]
     print(f"cost ratio (backtest wall / plain fits): median {statistics.median(costs):.2f}")
     if arguments.json:
-        arguments.json.write_text(json.dumps(report, indent=2))
+        arguments.json.write_text(json_text.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -19,3 +19,8 @@ class RefreshError(LabError):
 
 class StoreError(LabError):
     """The run store could not read or write a run."""
+
+
+class TrainerLostError(LabError):
+    """What trains the runs is gone (a cluster's scheduler, or all its workers): a study ends
+    instead of failing each remaining trial in turn."""

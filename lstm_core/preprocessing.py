@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_core.errors import NotEnoughDataError
+from lstm_core.errors import DataError, NotEnoughDataError
 
 
 def make_windows(values: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
@@ -304,6 +304,17 @@ def check_fits(
     return train_count
 
 
+def check_prices_vary(series: pd.Series) -> None:
+    """DataError when every price is the same: a constant series has no changes to learn and
+    no error to scale the metrics by, and saying so must not wait for TensorFlow to load."""
+    values = np.asarray(series, dtype=np.float64)
+    if len(values) >= 2 and np.all(values == values[0]):
+        raise DataError(
+            f"Every price in this series is {values[0]:,.2f}: with prices that never change "
+            "there is nothing to learn and no error to compare, so choose other prices."
+        )
+
+
 def check_config_fits(price_count: int, config: Any) -> int:
     """`check_fits` with a TrainConfig's lag, train share, batch size and validation share."""
     return check_fits(
@@ -318,6 +329,7 @@ def check_config_fits(price_count: int, config: Any) -> int:
 def prepare_config(series: pd.Series, config: Any) -> PreparedData:
     """Check that `config` can train on `series`, then `prepare` the series for it."""
     check_config_fits(len(series), config)
+    check_prices_vary(series)
     return prepare(
         series,
         config.lag,

@@ -20,6 +20,7 @@ from lstm_core.forecasting.folds import (
 from lstm_core.forecasting.forecast import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, check_horizon
 from pages.sections.backtest_view import show_backtest
 from pages.shared import jobs, saving, session
+from pages.shared.formatting import plain
 
 session.ensure_navigation()
 
@@ -52,7 +53,7 @@ def start_backtest(config: TrainConfig, folds: int, horizon: int) -> None:
         check_horizon(horizon)
         plan_folds(config, len(series), folds)
     except (LabError, ValueError) as error:
-        st.error(f"This backtest cannot run: {error}")
+        st.error(f"This backtest cannot run: {plain(error)}")
         return
     st.session_state[BACKTEST_JOB_KEY] = TrainingJob(
         config,
@@ -176,7 +177,7 @@ def main() -> None:
         start_backtest(*chosen)
     problem = st.session_state.get("backtest_error")
     if problem:
-        st.error(f"The backtest could not finish: {problem}")
+        st.error(f"The backtest could not finish: {plain(problem)}")
     running = st.session_state.get(BACKTEST_JOB_KEY)
     if running is not None and not running.finished:
         live_backtest()

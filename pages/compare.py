@@ -8,6 +8,7 @@ import streamlit as st
 from pages.sections.compare_groups import seed_section, sweep_section
 from pages.sections.compare_runs import runs_section
 from pages.shared import jobs, session
+from pages.shared.formatting import plain
 
 session.ensure_navigation()
 
@@ -20,10 +21,10 @@ st.write(
 jobs.collect_finished_job()
 message = st.session_state.pop("compare_message", None)
 if message:
-    st.success(message)
+    st.success(plain(message))
 active_job = session.job()
 if active_job is not None and active_job.state == "failed":
-    st.error(f"The last training could not finish: {active_job.error}")
+    st.error(f"The last training could not finish: {plain(active_job.error)}")
 runs_section()
 seed_section()
 sweep_section()

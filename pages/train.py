@@ -10,6 +10,7 @@ from pages.sections.train_form import settings_form, start_or_reuse
 from pages.sections.train_result import show_result
 from pages.sections.train_settings import init_form
 from pages.shared import jobs, session
+from pages.shared.formatting import plain
 
 session.ensure_navigation()
 
@@ -27,7 +28,7 @@ if chosen is not None:
 
 active_job = session.job()
 if active_job is not None and active_job.state == "failed":
-    st.error(f"The last training could not finish: {active_job.error}")
+    st.error(f"The last training could not finish: {plain(active_job.error)}")
 if active_job is not None and not active_job.finished:
     jobs.live_training("train")
 

@@ -11,6 +11,7 @@ from lstm_core.experiments import tuning
 from pages.sections.tune_form import STUDY_KEY, storage, storage_url, study_form
 from pages.sections.tune_study import live_study, show_study
 from pages.shared import session
+from pages.shared.formatting import plain
 
 session.ensure_navigation()
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -26,14 +27,14 @@ st.write(
 active_job = session.job()
 tune_job = active_job if active_job is not None and active_job.kind == "tune" else None
 if tune_job is not None and tune_job.state == "failed":
-    st.error(f"The study could not finish: {tune_job.error}")
+    st.error(f"The study could not finish: {plain(tune_job.error)}")
 if tune_job is not None and not tune_job.finished:
     live_study()
 else:
     try:
         earlier_studies = tuning.study_names(storage(storage_url()))
     except LabError as error:
-        st.error(str(error))
+        st.error(plain(error))
     else:
         study_form(earlier_studies)
         if tune_job is not None and tune_job.state == "stopped":

@@ -79,12 +79,14 @@ def local_cluster(
     project_code: bool = True,
     environment: dict[str, str] | None = None,
     scheduler_code: bool = True,
+    preload: bool = True,
 ) -> Iterator[LocalDaskCluster]:
     """A scheduler and `workers` single-threaded workers; yields once all have registered.
 
     `project_code=False` starts workers without the project on their path (nor TensorFlow
     preloaded), as a machine without a clone would be; `scheduler_code=False` the scheduler.
-    `environment` adds variables.
+    `environment` adds variables; `preload=False` skips TensorFlow's import at start (a
+    worker then joins in a second or two, for tests that train nothing on it).
     """
     from distributed import Client
 
@@ -122,7 +124,7 @@ def local_cluster(
             "1",
             "--no-dashboard",
         ]
-        if project_code:
+        if project_code and preload:
             worker_arguments += ["--preload", "lstm_core.model.pipeline"]
         for index in range(workers):
             started.append(_start(worker_arguments, log_folder / f"worker-{index}.log", variables))

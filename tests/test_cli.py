@@ -130,7 +130,10 @@ def test_every_bad_file_gets_the_readers_sentence(tmp_path, capsys, content, mes
         (["--ticker", "../etc"], "error: ticker '../etc' is not a valid symbol"),
         (["--ticker", "TSLA"], "TSLA"),
         (["--batch-size", "2000", "--lag", "10"], "The batch size 2000 is larger than"),
-        (["--csv", "no_such_file.csv"], "error: Cannot read no_such_file.csv"),
+        (
+            ["--csv", "no_such_file.csv"],
+            "error: The file no_such_file.csv could not be opened (No such file or directory)",
+        ),
         (["--target", "returns"], "error: argument --target: invalid choice: 'returns'"),
         (
             ["--validation-fraction", "0.6"],
@@ -195,3 +198,26 @@ def test_change_target_with_validation_writes_both_periods(tmp_path, capsys) -> 
     assert set(comparison) >= {"rmse_ratio", "dm_statistic", "dm_pvalue", "direction_pvalue"}
     assert len(result["history"]["val_loss"]) == 1
     assert "On the validation period" in stdout and "On the held-out test period" in stdout
+
+
+def test_a_huge_sparse_file_and_a_device_are_refused_before_reading(tmp_path, capsys) -> None:
+    """4 GB of sparse file and /dev/zero: one sentence each, and no memory spent reading them."""
+    import resource
+
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as stream:
+        stream.truncate(4 * 1024**3)
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status, stdout, stderr = run_cli(["train", "--csv", str(huge), *TINY], capsys)
+    assert (status, stdout) == (2, "")
+    assert stderr == (
+        "error: The file huge.csv is larger than 50 MB; upload a shorter price history.\n"
+    )
+    status, stdout, stderr = run_cli(["train", "--csv", "/dev/zero", *TINY], capsys)
+    assert (status, stdout) == (2, "")
+    assert stderr == (
+        "error: The file zero is not a regular file (a device, a pipe or a folder); give the "
+        "path of a CSV file.\n"
+    )
+    # ru_maxrss is in KiB on Linux: reading either would have raised the peak by 50 MB or more.
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 40 * 1024

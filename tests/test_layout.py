@@ -26,7 +26,7 @@ STAGES = (
     "charts",
     "cli",
 )
-FOUNDATION = {"lstm_core", "lstm_core.errors", "lstm_core.config"}
+FOUNDATION = {"lstm_core", "lstm_core.errors", "lstm_core.config", "lstm_core.json_text"}
 MAX_LINES = 400
 
 

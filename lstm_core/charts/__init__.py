@@ -10,7 +10,13 @@ from lstm_core.charts.comparison import (
     ratio_heatmap,
 )
 from lstm_core.charts.inside import gate_heatmaps, saliency_chart, window_chart
-from lstm_core.charts.market import DETAIL_PERIODS, detail_chart, facet_chart
+from lstm_core.charts.market import (
+    DETAIL_PERIODS,
+    MAX_FACETS,
+    detail_chart,
+    facet_chart,
+    facet_tickers,
+)
 from lstm_core.charts.style import COLORS
 from lstm_core.charts.training import (
     epoch_tick_step,
@@ -22,9 +28,11 @@ from lstm_core.charts.training import (
 __all__ = [
     "COLORS",
     "DETAIL_PERIODS",
+    "MAX_FACETS",
     "detail_chart",
     "epoch_tick_step",
     "facet_chart",
+    "facet_tickers",
     "gate_heatmaps",
     "loss_chart",
     "loss_curves_chart",

@@ -8,6 +8,34 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+FACET_GAP_PIXELS = 60
+"""Room between two rows of panels, for the lower panel's title."""
+
+
+FACET_ROW_PIXELS = 300
+
+
+def vertical_spacing(rows: int) -> float:
+    """The gap between rows of panels as a share of the plot's height (Plotly's unit).
+
+    A fixed share fails from 19 tickers on (10 rows x 0.12 leaves no room: Plotly refuses any
+    spacing above 1 / (rows - 1)); a fixed number of pixels fits any count.
+    """
+    if rows <= 1:
+        return 0.0
+    return FACET_GAP_PIXELS / (FACET_ROW_PIXELS * rows)
+
+
+MAX_FACETS = 40
+"""Most panels the facet chart draws (20 rows of two); a page says when there are more."""
+
+
+def facet_tickers(frame: pd.DataFrame, order: Sequence[str] = ()) -> list[str]:
+    """The frame's tickers in panel order: those in `order` first, then as they appear."""
+    present = list(dict.fromkeys(frame["Ticker"]))
+    tickers = [ticker for ticker in order if ticker in present]
+    return tickers + [ticker for ticker in present if ticker not in tickers]
+
 
 def facet_chart(
     frame: pd.DataFrame,
@@ -17,9 +45,8 @@ def facet_chart(
     order: Sequence[str] = (),
 ) -> go.Figure:
     """One panel per ticker (two columns, `order` first), dates on x, zoom linked across panels."""
-    present = list(dict.fromkeys(frame["Ticker"]))
-    tickers = [ticker for ticker in order if ticker in present]
-    tickers += [ticker for ticker in present if ticker not in tickers]
+    tickers = facet_tickers(frame, order)
+    by_ticker = dict(tuple(frame.groupby("Ticker", sort=False)))
     rows = max(1, -(-len(tickers) // 2))
     columns = 2 if len(tickers) > 1 else 1
     figure = make_subplots(
@@ -28,11 +55,11 @@ def facet_chart(
         shared_xaxes="all",
         shared_yaxes="all" if shared_y else False,
         subplot_titles=[f"{names.get(ticker, ticker)} ({ticker})" for ticker in tickers],
-        vertical_spacing=0.12,
+        vertical_spacing=vertical_spacing(rows),
         horizontal_spacing=0.07,
     )
     for index, ticker in enumerate(tickers):
-        rows_of_ticker = frame[frame["Ticker"] == ticker]
+        rows_of_ticker = by_ticker[ticker]
         prices = rows_of_ticker[price_column].where(
             rows_of_ticker[price_column].notna(), rows_of_ticker["Close"]
         )
@@ -50,7 +77,7 @@ def facet_chart(
         )
     figure.update_yaxes(tickprefix="$")
     figure.update_layout(
-        height=300 * rows + 60,
+        height=FACET_ROW_PIXELS * rows + 60,
         showlegend=False,
         margin={"l": 10, "r": 10, "t": 80, "b": 10},
         title={"text": "Adjusted close, one panel per company", "x": 0, "y": 0.98},

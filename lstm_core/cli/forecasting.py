@@ -8,6 +8,7 @@ from lstm_core.cli.options import (
     add_horizon_option,
     add_scheduler_option,
     add_train_options,
+    check_json_folder,
     cluster_runner,
     config_from_arguments,
     load_prices,
@@ -22,7 +23,7 @@ from lstm_core.forecasting.forecast import (
     check_horizon,
     look_ahead,
 )
-from lstm_core.preprocessing import check_config_fits
+from lstm_core.preprocessing import check_config_fits, check_prices_vary
 
 
 def add_forecast_command(commands: argparse._SubParsersAction) -> None:
@@ -60,6 +61,8 @@ def forecast_command(arguments: argparse.Namespace) -> int:
     # Refused before training: bands need a validation period long enough for the horizon.
     check_config_fits(len(series), config)
     check_forecast_fits(len(series), config.lag, config.validation_fraction, horizon)
+    check_prices_vary(series)
+    check_json_folder(arguments.json)
 
     from lstm_core.model.pipeline import run_training
 
@@ -90,6 +93,8 @@ def backtest_command(arguments: argparse.Namespace) -> int:
     series = load_prices(arguments, config.ticker).series(config.ticker)
     horizon = check_horizon(arguments.horizon)
     plans = plan_folds(config, len(series), arguments.folds)
+    check_prices_vary(series)
+    check_json_folder(arguments.json)
     print(f"{config.label()}: walk-forward backtest, {len(plans)} folds, {horizon} days ahead")
     with cluster_runner(arguments, restore_model=True) as runner:
         outcome = run_backtest(config, series, folds=len(plans), horizon=horizon, runner=runner)

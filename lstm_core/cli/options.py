@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lstm_core import data
+from lstm_core import data, json_text
 from lstm_core.config import TARGETS, TrainConfig
 from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES
@@ -131,11 +130,8 @@ def load_prices(arguments: argparse.Namespace, ticker: str) -> data.PriceData:
     """The prices to train on: `--csv` when given, else the bundled snapshot."""
     if arguments.csv is None:
         return data.load_snapshot()
-    try:
-        content = arguments.csv.read_bytes()
-    except OSError as error:
-        raise LabError(f"Cannot read {arguments.csv}: {error.strerror}.") from error
-    return data.read_price_csv(content, name=arguments.csv.name, default_ticker=ticker)
+    # The page's reader, given the path: it checks the size before reading a byte.
+    return data.read_price_csv(arguments.csv, name=arguments.csv.name, default_ticker=ticker)
 
 
 def cluster_client(arguments: argparse.Namespace) -> Any:
@@ -143,7 +139,15 @@ def cluster_client(arguments: argparse.Namespace) -> Any:
     from lstm_core.execution import cluster
 
     address = cluster.scheduler_address(arguments.scheduler)
-    return None if address is None else cluster.connect(address)
+    if address is None:
+        return None
+    client = cluster.connect(address)
+    try:
+        cluster.wait_for_workers(client, address)
+    except cluster.ClusterError:
+        client.close()
+        raise
+    return client
 
 
 @contextlib.contextmanager
@@ -165,8 +169,19 @@ def cluster_runner(arguments: argparse.Namespace, restore_model: bool) -> Iterat
         client.close()
 
 
+def check_json_folder(path: Path | None) -> None:
+    """LabError, before any training, when --json names a file in a folder that is not there."""
+    if path is not None and not path.parent.is_dir():
+        raise LabError(
+            f"The folder {path.parent} for --json does not exist; create it or choose another path."
+        )
+
+
 def write_json(path: Path | None, content: dict) -> None:
-    """Write `content` as indented JSON to `path`, when one was given."""
+    """Write `content` as indented, strict JSON to `path`, when one was given."""
     if path is not None:
-        path.write_text(json.dumps(content, indent=2))
+        try:
+            path.write_text(json_text.dumps(content, indent=2))
+        except OSError as error:
+            raise LabError(f"Cannot write {path}: {error.strerror}.") from error
         print(f"wrote {path}")

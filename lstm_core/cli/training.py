@@ -11,6 +11,7 @@ from typing import Any
 from lstm_core.cli.options import (
     add_scheduler_option,
     add_train_options,
+    check_json_folder,
     cluster_client,
     cluster_runner,
     config_from_arguments,
@@ -22,7 +23,7 @@ from lstm_core.config import TrainConfig
 from lstm_core.evaluation.baselines import no_skill_sentence
 from lstm_core.evaluation.metrics import move_sentence
 from lstm_core.evaluation.significance import format_pvalue, preload_statistics, ratio_verdict
-from lstm_core.preprocessing import check_config_fits
+from lstm_core.preprocessing import check_config_fits, check_prices_vary
 
 
 def add_sweep_command(commands: argparse._SubParsersAction) -> None:
@@ -59,6 +60,9 @@ def train_command(arguments: argparse.Namespace) -> int:
     config = config_from_arguments(arguments)
     prices = load_prices(arguments, config.ticker)
     series = prices.series(config.ticker)
+    check_config_fits(len(series), config)
+    check_prices_vary(series)
+    check_json_folder(arguments.json)
     with cluster_runner(arguments, restore_model=False) as runner:
         if runner is None:
             # TensorFlow is imported only now, after the cheap checks have passed (and never
@@ -112,6 +116,8 @@ def sweep_command(arguments: argparse.Namespace) -> int:
     series = prices.series(base.ticker)
     for config in configs:
         check_config_fits(len(series), config)
+    check_prices_vary(series)
+    check_json_folder(arguments.json)
     client = cluster_client(arguments)
     started = time.perf_counter()
     if client is None:

@@ -10,13 +10,14 @@ from lstm_core import data
 from lstm_core.cli.options import (
     add_scheduler_option,
     add_train_options,
+    check_json_folder,
     cluster_runner,
     config_from_arguments,
     load_prices,
     write_json,
 )
 from lstm_core.evaluation.significance import ratio_verdict
-from lstm_core.preprocessing import check_config_fits
+from lstm_core.preprocessing import check_config_fits, check_prices_vary
 
 
 def add_tune_command(commands: argparse._SubParsersAction) -> None:
@@ -77,6 +78,8 @@ def tune_command(arguments: argparse.Namespace) -> int:
         print(f"continuing study {name!r} ({len(stored.trials)} trials so far)")
     series = load_prices(arguments, plan.base.ticker).series(plan.base.ticker)
     check_config_fits(len(series), plan.base)
+    check_prices_vary(series)
+    check_json_folder(arguments.json)
     study, plan = tuning.create_or_load_study(
         name, storage_url, plan, data.series_fingerprint(series)
     )

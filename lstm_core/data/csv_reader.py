@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,14 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 1_000_000
 
 
+MAX_PRICE = 1e9
+"""No share has traded above a billion dollars; a larger number is a typo or a unit mistake."""
+
+
+MAX_DAY_CHANGE = 1000.0
+"""A price more than this many times the day before's (or below 1/this of it) is refused."""
+
+
 MAX_MISSING_SHARE = 0.05
 """Rows without a price are dropped only while they are at most this share of a ticker's rows."""
 
@@ -65,14 +75,7 @@ def _raw_bytes(source: bytes | str | Path, subject: str) -> bytes:
         "upload a shorter price history."
     )
     if isinstance(source, Path):
-        try:
-            if source.stat().st_size > MAX_UPLOAD_BYTES:
-                raise too_big
-            return source.read_bytes()
-        except OSError as error:
-            raise DataError(
-                f"{capitalized(subject)} could not be opened ({error.strerror}); check the path."
-            ) from error
+        return _file_bytes(source, subject, too_big)
     if isinstance(source, str):
         # Characters are at least one byte each, so this refuses huge text before encoding it.
         if len(source) > MAX_UPLOAD_BYTES:
@@ -91,6 +94,36 @@ def _raw_bytes(source: bytes | str | Path, subject: str) -> bytes:
     if len(source) > MAX_UPLOAD_BYTES:
         raise too_big
     return source
+
+
+def _file_bytes(path: Path, subject: str, too_big: DataError) -> bytes:
+    """A regular file's bytes, refusing a large one by its size before reading it.
+
+    A device (/dev/zero), a pipe or a file that grows while it is read reports no true size:
+    only regular files are read, and never more than MAX_UPLOAD_BYTES + 1 bytes.
+    """
+    try:
+        with path.open("rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise DataError(
+                    f"{capitalized(subject)} is not a regular file (a device, a pipe or a "
+                    "folder); give the path of a CSV file."
+                )
+            if status.st_size > MAX_UPLOAD_BYTES:
+                raise too_big
+            content = handle.read(MAX_UPLOAD_BYTES + 1)
+    except IsADirectoryError as error:
+        raise DataError(
+            f"{capitalized(subject)} is a folder; give the path of a CSV file."
+        ) from error
+    except OSError as error:
+        raise DataError(
+            f"{capitalized(subject)} could not be opened ({error.strerror}); check the path."
+        ) from error
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise too_big
+    return content
 
 
 def read_price_csv(
@@ -199,6 +232,7 @@ def _frame_from_cells(
     )
 
     frame, dropped = _drop_missing_prices(frame, subject, has_ticker_column="Ticker" in found)
+    _check_price_range(frame, {column: header[found[column]].strip() for column in found}, subject)
     tidy = tidy_frame(frame)
     duplicate = first_duplicate(tidy)
     if duplicate is not None:
@@ -217,8 +251,15 @@ def _frame_from_cells(
             "needs at least 2, and training needs many more."
         )
     label = " ".join(("Your file", _display_name(name))).strip()
-    note = f"; {dropped:,} rows without a price left out" if dropped else ""
-    return PriceData(frame=tidy, source="upload", description=f"{label} ({len(tidy):,} rows{note})")
+    note = f"; {_count(dropped, 'row')} without a price left out" if dropped else ""
+    return PriceData(
+        frame=tidy, source="upload", description=f"{label} ({_count(len(tidy), 'row')}{note})"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 row', '2 rows', '1,234 rows'."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def _tickers(cells: pd.DataFrame, found: dict[str, int], subject: str, fallback: str) -> pd.Series:
@@ -242,6 +283,37 @@ def _tickers(cells: pd.DataFrame, found: dict[str, int], subject: str, fallback:
                 "symbol; use 1-15 letters, digits, '.', '-', '^' or '='."
             ) from error
     return raw.map(normalized)
+
+
+def _check_price_range(frame: pd.DataFrame, names: dict[str, str], subject: str) -> None:
+    """Refuse, naming the row, a price that is not above zero, is above MAX_PRICE, or is more
+    than MAX_DAY_CHANGE times (or below 1/MAX_DAY_CHANGE of) the ticker's price the day before.
+
+    Such a number trains nothing but NaN, and every figure after it would be NaN too. `frame`'s
+    index holds the file's row numbers; `names` the file's own column names.
+    """
+    ordered = frame.sort_values(["Ticker", "Date"], kind="stable")
+    for column in PRICE_COLUMNS:
+        if column not in names:
+            continue
+        values = ordered[column]
+        change = values / values.groupby(ordered["Ticker"], sort=False).shift(1)
+        problems = (
+            (values <= 0, "is not above zero; prices must be positive"),
+            (values > MAX_PRICE, f"is above {MAX_PRICE:,.0f}; check the units"),
+            (
+                (change > MAX_DAY_CHANGE) | (change < 1 / MAX_DAY_CHANGE),
+                f"changes more than {MAX_DAY_CHANGE:,.0f}-fold from the day before; check it",
+            ),
+        )
+        for mask, reason in problems:
+            flagged = mask.fillna(False).to_numpy()
+            if flagged.any():
+                row = ordered.index[flagged][0]
+                raise DataError(
+                    f"The {names[column]} price {values[row]:,.6g} on row {row} of {subject} "
+                    f"{reason}."
+                )
 
 
 def _drop_missing_prices(

@@ -161,19 +161,31 @@ def summary_table(data: PriceData) -> pd.DataFrame:
         "Last price",
         "Change (%)",
     ]
+    frame = data.frame
+    adjusted = frame["Adj Close"].astype("float64")
+    prices = pd.DataFrame(
+        {
+            "Ticker": frame["Ticker"].astype(str),
+            "Date": pd.DatetimeIndex(frame["Date"]),
+            "Price": adjusted.where(adjusted.notna(), frame["Close"].astype("float64")),
+        }
+    ).dropna(subset=["Price"])
+    # One sort and one pass over the rows for every ticker at once (a loop of data.series
+    # rescanned a million rows once per ticker).
+    grouped = prices.sort_values(["Ticker", "Date"], kind="stable").groupby("Ticker", sort=False)
+    firsts, lasts, days = grouped.first(), grouped.last(), grouped.size()
     rows = []
     for ticker in data.tickers():
-        series = data.series(ticker)
-        if series.empty:
+        if ticker not in days.index:
             continue
-        first, last = float(series.iloc[0]), float(series.iloc[-1])
+        first, last = float(firsts.at[ticker, "Price"]), float(lasts.at[ticker, "Price"])
         rows.append(
             {
                 "Company": COMPANY_NAMES.get(ticker, ticker),
                 "Ticker": ticker,
-                "First date": f"{series.index[0]:%Y-%m-%d}",
-                "Last date": f"{series.index[-1]:%Y-%m-%d}",
-                "Days": len(series),
+                "First date": f"{firsts.at[ticker, 'Date']:%Y-%m-%d}",
+                "Last date": f"{lasts.at[ticker, 'Date']:%Y-%m-%d}",
+                "Days": int(days[ticker]),
                 "First price": first,
                 "Last price": last,
                 # A zero first price has no percentage change; NaN says so instead of inf.

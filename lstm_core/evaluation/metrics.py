@@ -49,13 +49,19 @@ def forecast_metrics(
     if scale_std <= 0 or naive_mae <= 0:
         raise ValueError("scale_std and naive_mae must be positive")
     errors = predicted - actual
-    return {
+    values = {
         "mse_scaled": float(np.mean((errors / scale_std) ** 2)),
         "rmse": float(np.sqrt(np.mean(errors**2))),
         "mae": float(np.mean(np.abs(errors))),
-        "mape": float(100 * np.mean(np.abs(errors / actual))),
+        # A percentage of a zero price is not defined: None, shown as "not defined", not inf.
+        "mape": float(100 * np.mean(np.abs(errors / actual))) if np.all(actual != 0) else None,
         "mase": float(np.mean(np.abs(errors)) / naive_mae),
         "direction_accuracy": direction_accuracy(actual, predicted, last_known),
+    }
+    # Whatever cannot be computed as a finite number is None, never NaN or inf.
+    return {
+        name: value if value is None or np.isfinite(value) else None
+        for name, value in values.items()
     }
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from lstm_core import json_text
 from lstm_core.config import TrainConfig
 from lstm_core.errors import StoreError
 from lstm_core.experiments import store_database
@@ -144,16 +145,16 @@ class RunStore:
             "created_at": payload["finished_at"],
             "ticker": result.config.ticker,
             "data_fingerprint": getattr(result, "data_fingerprint", "") or "",
-            "config": json.dumps(payload["config"]),
-            "metrics": json.dumps(payload["metrics"]),
-            "history": json.dumps(payload["history"]),
-            "test": json.dumps(payload["test"]),
+            "config": json_text.dumps(payload["config"]),
+            "metrics": json_text.dumps(payload["metrics"]),
+            "history": json_text.dumps(payload["history"]),
+            "test": json_text.dumps(payload["test"]),
             "seconds": float(payload["seconds"]),
             "stopped": int(payload["stopped"]),
             "epochs_completed": int(payload["epochs_completed"]),
             "group_name": group,
             "model": model_bytes,
-            "extras": None if extras is None else json.dumps(extras),
+            "extras": None if extras is None else json_text.dumps(extras),
         }
         with self._begin() as connection:
             inserted = connection.execute(insert(RUNS).values(**values))
@@ -270,7 +271,7 @@ class RunStore:
             "owner": owner,
             "created_at": result.finished_at,
             "ticker": result.config.ticker,
-            "content": json.dumps(result.to_json()),
+            "content": json_text.dumps(result.to_json()),
         }
         with self._begin() as connection:
             inserted = connection.execute(insert(BACKTESTS).values(**values))

@@ -3,11 +3,10 @@
 Not a page: pages/backtest.py calls `show_backtest`.
 """
 
-import json
-
 import pandas as pd
 import streamlit as st
 
+from lstm_core import json_text
 from lstm_core.charts.forecast import fold_ratio_chart, horizon_error_chart, stitched_chart
 from lstm_core.evaluation.significance import format_pvalue
 from lstm_core.forecasting.backtest_results import BacktestResult
@@ -102,7 +101,7 @@ def show_backtest(result: BacktestResult) -> None:
     )
     st.download_button(
         "Download the backtest (JSON)",
-        json.dumps(result.to_json(), indent=2),
+        json_text.dumps(result.to_json(), indent=2),
         file_name=f"{config.ticker}_backtest.json",
         mime="application/json",
         on_click="ignore",

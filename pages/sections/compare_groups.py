@@ -15,8 +15,9 @@ from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import METRIC_LABELS
 from lstm_core.execution.jobs import run_key
 from lstm_core.experiments import sweeps as experiments
-from lstm_core.preprocessing import check_config_fits
+from lstm_core.preprocessing import check_config_fits, check_prices_vary
 from pages.shared import formatting, jobs, session
+from pages.shared.formatting import plain
 
 SEED_CHOICES = [42, 7, 2024, 1, 99]
 
@@ -51,8 +52,9 @@ def start_group(configs: list[TrainConfig], kind: str) -> None:
     try:
         for config in configs:
             check_config_fits(len(series), config)
+        check_prices_vary(series)
     except LabError as error:
-        st.error(f"These settings cannot be trained: {error}")
+        st.error(f"These settings cannot be trained: {plain(error)}")
         return
     fingerprint = series_fingerprint(series)
     keys = [run_key(config, fingerprint) for config in configs]

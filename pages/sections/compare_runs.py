@@ -11,6 +11,7 @@ import streamlit as st
 from lstm_core import charts
 from lstm_core.errors import StoreError
 from pages.shared import saving
+from pages.shared.formatting import plain
 
 
 def epochs_text(epochs: int, done: int, stopped: bool) -> str:
@@ -86,10 +87,10 @@ def runs_section() -> None:
     try:
         store = saving.run_store()
         if store.notice:
-            st.warning(store.notice)
+            st.warning(plain(store.notice))
         table = store.table(owner=saving.owner())
     except StoreError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     st.subheader("Saved runs")
     if table.empty:
@@ -134,7 +135,7 @@ def runs_section() -> None:
     try:
         chosen = [store.load(run_id) for run_id in chosen_ids]
     except StoreError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     overlay_section(chosen)
     st.plotly_chart(
@@ -195,13 +196,15 @@ def delete_section(store: Any, table: pd.DataFrame) -> None:
             return
         labels = [name for name, run_id in names.items() if run_id in pending]
         listed = "; ".join(labels)
-        st.warning(f"Delete {len(pending)} run(s) for good? {listed}. This cannot be undone.")
+        st.warning(
+            f"Delete {len(pending)} run(s) for good? {plain(listed)}. This cannot be undone."
+        )
         confirm, cancel = st.columns(2)
         if confirm.button("Yes, delete them", key="confirm_delete", type="primary"):
             try:
                 deleted = store.delete(pending, owner=saving.owner())
             except StoreError as error:
-                st.error(str(error))
+                st.error(plain(error))
                 return
             st.session_state.pop("pending_delete", None)
             st.session_state.pop("runs_to_delete", None)

@@ -9,7 +9,7 @@ from lstm_core.config import PRESETS, TrainConfig
 from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
 from lstm_core.execution.jobs import run_key
-from lstm_core.preprocessing import check_config_fits
+from lstm_core.preprocessing import check_config_fits, check_prices_vary
 from pages.sections.train_settings import (
     BATCH_SIZES,
     EPOCH_RANGE,
@@ -29,6 +29,7 @@ from pages.sections.train_settings import (
     split_sentence,
 )
 from pages.shared import jobs, session
+from pages.shared.formatting import plain
 
 
 def settings_form() -> TrainConfig | None:
@@ -167,8 +168,9 @@ def settings_form() -> TrainConfig | None:
             patience=int(patience),
         )
         check_config_fits(len(prices.series(ticker)), config)
+        check_prices_vary(prices.series(ticker))
     except (ValueError, LabError) as error:
-        st.error(f"These settings cannot be trained: {error}")
+        st.error(f"These settings cannot be trained: {plain(error)}")
         return None
     st.session_state[session.TICKER_KEY] = config.ticker
     st.session_state[SETTINGS_KEY] = config

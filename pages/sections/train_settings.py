@@ -17,6 +17,7 @@ from lstm_core.config import (
 )
 from lstm_core.preprocessing import split_count
 from pages.shared import session
+from pages.shared.formatting import plain
 
 BATCH_SIZES = list(BATCH_SIZE_CHOICES)
 LEARNING_RATES = list(LEARNING_RATE_CHOICES)
@@ -116,9 +117,14 @@ def settings_from_query() -> tuple[dict[str, Any], str | None]:
             if name in params:
                 values[name] = decimal_number(name, params[name])
         if "units" in params:
-            values["units"] = tuple(
-                whole_number("units", part) for part in params["units"].split("-") if part
-            )
+            parts = params["units"].split("-")
+            # "-8" must not read as one layer of 8: every part is a layer size.
+            if any(not part.strip() for part in parts):
+                raise ValueError(
+                    f"units must be layer sizes joined by '-', such as 64-32, got "
+                    f"{params['units']!r}"
+                )
+            values["units"] = tuple(whole_number("units", part) for part in parts)
         if "ticker" in params:
             values["ticker"] = params["ticker"]
         if "target" in params:
@@ -214,7 +220,7 @@ def init_form() -> None:
     if SETTINGS_KEY not in st.session_state:
         values, problem = settings_from_query()
         if problem:
-            st.warning(problem)
+            st.warning(plain(problem))
         if "ticker" in values and values["ticker"].upper() in session.price_data().tickers():
             st.session_state[session.TICKER_KEY] = values["ticker"].upper()
         values["ticker"] = session.current_ticker()

@@ -12,8 +12,9 @@ from lstm_core.config import BATCH_SIZE_CHOICES, LEARNING_RATE_CHOICES
 from lstm_core.errors import LabError
 from lstm_core.execution.study_job import StudyJob
 from lstm_core.experiments import tuning
-from lstm_core.preprocessing import check_config_fits
+from lstm_core.preprocessing import check_config_fits, check_prices_vary
 from pages.shared import jobs, saving, session
+from pages.shared.formatting import plain
 
 STUDY_KEY = "tune_study"  # the study this session shows: (storage URL, study name)
 NEW_STUDY = "(a new study)"
@@ -144,6 +145,7 @@ def study_form(earlier: list[str]) -> None:
             plan = tuning.StudyPlan(base=base, space=tuning.SearchSpace.of(ranges), seed=int(seed))
             name = tuning.new_study_name(ticker, earlier)
             check_config_fits(len(prices.series(ticker)), base)
+            check_prices_vary(prices.series(ticker))
         else:
             stored = tuning.stored_study(name, storage(storage_url()))
             ticker = tuning.StudyPlan.from_attrs(stored.user_attrs, name).base.ticker
@@ -160,7 +162,7 @@ def study_form(earlier: list[str]) -> None:
             runner=jobs.training_runner(),
         )
     except (ValueError, LabError) as error:
-        st.error(f"This study cannot start: {error}")
+        st.error(f"This study cannot start: {plain(error)}")
         return
     st.session_state[session.JOB_KEY] = job.start()
     st.session_state[session.JOB_PAGE_KEY] = st.session_state.get(session.PAGE_KEY)

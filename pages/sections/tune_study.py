@@ -13,6 +13,7 @@ from lstm_core.evaluation.significance import ratio_verdict
 from lstm_core.experiments import tuning
 from pages.sections.tune_form import storage
 from pages.shared import jobs, session
+from pages.shared.formatting import plain
 
 
 @st.fragment(run_every=1.0)
@@ -111,9 +112,9 @@ def show_study(url: str, name: str) -> None:
     """A finished (or stopped) study: its figures, trials, best trial and test figure."""
     study = tuning.stored_study(name, storage(url))
     if study is None:
-        st.warning(f"The study {name!r} is no longer in the study file.")
+        st.warning(f"The study {plain(repr(name))} is no longer in the study file.")
         return
-    st.header(f"Study {name}")
+    st.header(f"Study {plain(name)}")
     counts = trials_table(study)
     if counts.empty:
         st.caption("This study has no finished trial yet.")

@@ -38,6 +38,8 @@ GROUP_KEY = "_group_keys"
 CLUSTER_NOTE_KEY = "cluster_note"
 """A finished run's word on how the cluster treated it (run again elsewhere, or trained here)."""
 CLUSTER_DOWN_KEY = "cluster_unreachable"
+CLUSTER_WORKERS_KEY = "cluster_workers"
+"""How many workers the cluster had when this page run asked (for the sidebar)."""
 
 
 def collect_finished_job() -> None:
@@ -99,6 +101,22 @@ def training_runner() -> Callable[..., Any] | None:
         st.session_state[CLUSTER_DOWN_KEY] = (
             f"{cluster.SHARED_CLUSTER.failure} Training runs on this server instead."
         )
+        return None
+    try:
+        workers = cluster.worker_count(runner.client)
+    except cluster.ClusterError as error:
+        # Not asked again for a while: each page run would wait for it once more.
+        cluster.SHARED_CLUSTER.give_up(str(error))
+        st.session_state[CLUSTER_DOWN_KEY] = f"{error} Training runs on this server instead."
+        return None
+    st.session_state[CLUSTER_WORKERS_KEY] = workers
+    if workers == 0:
+        # A task would wait for a worker that may never come.
+        st.session_state[CLUSTER_DOWN_KEY] = (
+            f"The Dask scheduler at {address} has no workers, so training runs on this server "
+            "until one joins (make worker)."
+        )
+        return None
     return runner
 
 

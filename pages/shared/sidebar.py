@@ -8,9 +8,11 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core.execution import cluster
+from pages.shared.formatting import plain
 from pages.shared.jobs import (
     CLUSTER_DOWN_KEY,
     CLUSTER_NOTE_KEY,
+    CLUSTER_WORKERS_KEY,
     JOB_PAGES,
     collect_finished_job,
     describe_progress,
@@ -32,7 +34,7 @@ def sidebar(current_page: str | None = None) -> None:
     st.session_state[APP_RAN_KEY] = True
     st.session_state[PAGE_KEY] = current_page
     with st.sidebar:
-        st.caption(f"Data: {price_data().description}")
+        st.caption(f"Data: {plain(price_data().description)}")
         _sidebar_cluster()
         _sidebar_store_problems(current_page)
         _sidebar_job_status(current_page)
@@ -53,7 +55,7 @@ def _sidebar_job_status(current_page: str | None) -> None:
     if shows_progress_itself(st.session_state.get(JOB_PAGE_KEY), active.kind, current_page):
         # That page shows the same progress, twice as often; a second, older copy confuses.
         return
-    st.caption(f"Training {active.config.ticker}: {describe_progress(active)}")
+    st.caption(f"Training {plain(active.config.ticker)}: {describe_progress(active)}")
     st.progress(active.group_fraction)
 
 
@@ -65,9 +67,9 @@ def _sidebar_store_problems(current_page: str | None) -> None:
     """
     store = st.session_state.get("run_store")
     if store is not None and store.notice and current_page != JOB_PAGES["seeds"]:
-        st.warning(store.notice)
+        st.warning(plain(store.notice))
     if st.session_state.get(STORE_MESSAGE_KEY):
-        st.warning(st.session_state[STORE_MESSAGE_KEY])
+        st.warning(plain(st.session_state[STORE_MESSAGE_KEY]))
 
 
 def _sidebar_cluster() -> None:
@@ -75,9 +77,11 @@ def _sidebar_cluster() -> None:
     runner = training_runner()
     if runner is not None:
         link = cluster.dashboard_link(runner.client)
-        workers = cluster.worker_count(runner.client)
-        text = f"Training runs on the Dask cluster at {runner.address} ({workers} workers"
+        workers = st.session_state.get(CLUSTER_WORKERS_KEY, 0)
+        plural = "" if workers == 1 else "s"
+        address = plain(runner.address)
+        text = f"Training runs on the Dask cluster at {address} ({workers} worker{plural}"
         st.caption(f"{text}, [dashboard]({link}))." if link else f"{text}).")
     for key in (CLUSTER_DOWN_KEY, CLUSTER_NOTE_KEY):
         if st.session_state.get(key):
-            st.warning(st.session_state[key])
+            st.warning(plain(st.session_state[key]))

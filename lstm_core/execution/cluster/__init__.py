@@ -25,12 +25,15 @@ shared      the app server's one shared connection (SHARED_CLUSTER)
 from lstm_core.execution.cluster.connection import (
     CONNECT_TIMEOUT,
     ENVIRONMENT_VARIABLE,
+    WORKERS_TIMEOUT,
     ClusterError,
+    NoWorkersError,
     SchedulerLostError,
     connect,
     dashboard_link,
     scheduler_address,
     translated_errors,
+    wait_for_workers,
     worker_count,
 )
 from lstm_core.execution.cluster.runners import (
@@ -45,9 +48,11 @@ __all__ = [
     "CONNECT_TIMEOUT",
     "ENVIRONMENT_VARIABLE",
     "SHARED_CLUSTER",
+    "WORKERS_TIMEOUT",
     "ClusterError",
     "ClusterRunner",
     "GroupRunner",
+    "NoWorkersError",
     "SchedulerLostError",
     "SharedCluster",
     "cluster_executor",
@@ -56,5 +61,6 @@ __all__ = [
     "scheduler_address",
     "train_here",
     "translated_errors",
+    "wait_for_workers",
     "worker_count",
 ]

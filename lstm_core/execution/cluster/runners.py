@@ -10,14 +10,18 @@ import dataclasses
 import importlib
 import importlib.util
 import logging
+import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
 
 from lstm_core.config import TrainConfig
+from lstm_core.execution.cluster import connection
 from lstm_core.execution.cluster.connection import (
+    ClusterError,
+    NoWorkersError,
     SchedulerLostError,
     translated_errors,
     unreachable_errors,
@@ -35,6 +39,41 @@ A worker that dies is another matter: the scheduler reschedules its tasks itself
 
 RESULT_POLL_INTERVAL = 0.1
 """How often the caller looks at its own stop request while the remote run trains."""
+
+
+WORKER_CHECK_INTERVAL = 2.0
+"""How often a wait for a result asks the scheduler whether it still has workers."""
+
+
+class WorkerWatch:
+    """Raises NoWorkersError once the scheduler has had no workers for WORKERS_TIMEOUT s.
+
+    Without this a task waits for ever on a scheduler whose workers never came or all died.
+    """
+
+    def __init__(self, client: Any, address: str) -> None:
+        self.client = client
+        self.address = address
+        self.checked = float("-inf")
+        self.empty_since: float | None = None
+
+    def check(self) -> None:
+        """Ask the scheduler (at most every WORKER_CHECK_INTERVAL s) and raise when overdue."""
+        now = time.monotonic()
+        if now - self.checked < WORKER_CHECK_INTERVAL:
+            return
+        self.checked = now
+        try:
+            workers = connection.worker_count(self.client)
+        except ClusterError:
+            # A scheduler that does not answer is the lost-scheduler path's to report.
+            return
+        if workers:
+            self.empty_since = None
+            return
+        self.empty_since = now if self.empty_since is None else self.empty_since
+        if now - self.empty_since >= connection.WORKERS_TIMEOUT:
+            raise connection.no_workers_error(self.address, connection.WORKERS_TIMEOUT)
 
 
 def _load_progress_type(progress: Callable[[Any], None] | None) -> None:
@@ -175,7 +214,7 @@ class ClusterRunner:
         try:
             with translated_errors(self.client, f"training {config.label()}"):
                 result = self._wait(submission.future, submission.stop_event, should_stop)
-        except SchedulerLostError as error:
+        except (SchedulerLostError, NoWorkersError) as error:
             return self._lost(config, series, progress, should_stop, error, submission.score_test)
         finally:
             self._forget(submission)
@@ -195,8 +234,10 @@ class ClusterRunner:
     def _wait(self, future: Any, stop_event: Any, should_stop: Callable[[], bool] | None) -> Any:
         stop_sent = False
         finished = False
+        watch = WorkerWatch(self.client, self.address)
         try:
             while True:
+                watch.check()
                 try:
                     result = future.result(timeout=RESULT_POLL_INTERVAL)
                     finished = True
@@ -233,12 +274,15 @@ class ClusterRunner:
         series: pd.Series,
         progress: Callable[[Any], None] | None,
         should_stop: Callable[[], bool] | None,
-        error: SchedulerLostError,
+        error: ClusterError,
         score_test: bool = True,
     ) -> Any:
         if self.fall_back is None:
+            if isinstance(error, NoWorkersError):
+                raise error
             raise SchedulerLostError(f"{error} Start it again and retry.") from error
-        note = f"{error} This run was trained here, on the app's own server, instead."
+        said = f"{error.situation}." if isinstance(error, NoWorkersError) else str(error)
+        note = f"{said} This run was trained here, on the app's own server, instead."
         LOGGER.warning(note)
         self.notes.append(note)
         result = self.fall_back(
@@ -306,13 +350,48 @@ class GroupRunner:
         self.pending = []
 
 
-def cluster_executor(client: Any, retries: int = RETRIES) -> Any:
-    """A concurrent.futures executor on the cluster for lstm_core.experiments.sweeps' groups.
+class WatchedExecutor:
+    """`map` on the cluster for lstm_core.experiments.sweeps' groups, one config per free worker.
 
-    `map(train_task, configs, series...)` then runs one config per free worker; a task whose
-    worker dies runs again elsewhere. Results keep their order.
+    A task whose worker dies runs again elsewhere (`retries` more times if it raised); results
+    keep their order. Unlike Dask's own executor, a wait ends with NoWorkersError once the
+    scheduler has had no workers for WORKERS_TIMEOUT s, and the remaining tasks are cancelled.
     """
-    return client.get_executor(retries=retries, pure=False)
+
+    def __init__(self, client: Any, retries: int = RETRIES) -> None:
+        self.client = client
+        self.retries = retries
+        self.address = client.scheduler.address
+
+    def map(self, function: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[Any]:
+        """Submit every call at once, then yield the results in order."""
+        futures = [
+            self.client.submit(function, *arguments, pure=False, retries=self.retries)
+            for arguments in zip(*iterables, strict=True)
+        ]
+        return self._results(futures)
+
+    def _results(self, futures: list[Any]) -> Iterator[Any]:
+        watch = WorkerWatch(self.client, self.address)
+        try:
+            for future in futures:
+                while True:
+                    try:
+                        yield future.result(timeout=RESULT_POLL_INTERVAL)
+                        break
+                    except TimeoutError:
+                        watch.check()
+        finally:
+            for future in futures:
+                try:
+                    future.cancel()
+                except unreachable_errors():
+                    LOGGER.info("could not cancel a task on the cluster")
+
+
+def cluster_executor(client: Any, retries: int = RETRIES) -> WatchedExecutor:
+    """A concurrent.futures-style executor on the cluster (see WatchedExecutor)."""
+    return WatchedExecutor(client, retries=retries)
 
 
 def train_here(

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 
-from lstm_core.execution.cluster.connection import ClusterError, connect
+from lstm_core.execution.cluster.connection import ClusterError, close_quietly, connect
 from lstm_core.execution.cluster.runners import ClusterRunner, train_here
 
 LOGGER = logging.getLogger(__name__)
@@ -54,6 +54,21 @@ class SharedCluster:
             self._runner = ClusterRunner(client, fall_back=train_here)
             LOGGER.info("training on the Dask cluster at %s", address)
             return self._runner
+
+    def give_up(self, failure: str) -> None:
+        """Stop using a connected scheduler that no longer answers, for RETRY_AFTER seconds.
+
+        Without this every page run would wait for it again. The client is closed in the
+        background: closing a connection to a silent scheduler waits too.
+        """
+        with self._lock:
+            runner, self._runner = self._runner, None
+            self.failure = failure
+            self._failed_at = time.monotonic()
+        if runner is not None:
+            threading.Thread(
+                target=close_quietly, args=(runner.client,), daemon=True, name="lstm-lab-close"
+            ).start()
 
 
 SHARED_CLUSTER = SharedCluster()

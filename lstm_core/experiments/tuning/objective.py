@@ -18,7 +18,7 @@ import optuna
 import pandas as pd
 
 from lstm_core.data import series_fingerprint
-from lstm_core.errors import LabError
+from lstm_core.errors import LabError, TrainerLostError
 from lstm_core.experiments.store import RunStore
 from lstm_core.experiments.tuning.space import check_study_request, suggest_config
 from lstm_core.experiments.tuning.study import StudyPlan
@@ -168,6 +168,12 @@ def optimize(
             trial.set_user_attr("failure", BUDGET_STOP if budget_ended else "stopped by you")
             finished = study.tell(trial, state=optuna.trial.TrialState.FAIL)
             interrupted = True
+        except TrainerLostError as error:
+            # The cluster is gone: every further trial would fail the same way. The study
+            # ends here with the trials finished so far.
+            trial.set_user_attr("failure", str(error))
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
         except LabError as error:
             # Settings that cannot train on these prices (a batch larger than the training
             # windows): the trial fails with the reason and the study goes on.
