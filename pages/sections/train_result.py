@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from lstm_core import charts
+from lstm_core.config import MODEL_NAMES
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES, range_note
 from lstm_core.evaluation.significance import SIGNIFICANCE_LEVEL, format_pvalue, ratio_verdict
 from pages.shared import formatting
@@ -86,10 +87,14 @@ def show_result(result: Any, previous: bool = False) -> None:
     }
     if result.validation is not None:
         st.info(
-            ratio_verdict(result.validation["comparison"], period="validation")
+            ratio_verdict(
+                result.validation["comparison"],
+                period="validation",
+                model_name=MODEL_NAMES[result.config.model],
+            )
             + " Tune your settings on this figure."
         )
-    st.info(ratio_verdict(figures))
+    st.info(ratio_verdict(figures, model_name=MODEL_NAMES[result.config.model]))
     note = result.kept_weights_note()
     if note:
         st.caption(note)
