@@ -174,3 +174,45 @@ def test_cli_trains_each_kind_and_refuses_an_unknown_one(tmp_path, capsys) -> No
     status, stdout, stderr = run_cli(["train", *TINY, "--model", "ridge"], capsys)
     assert status == 2 and stdout == ""
     assert stderr.count("\n") == 1 and stderr.startswith("error: argument --model")
+
+
+def test_cli_lineup_tables_each_kind_and_names_the_simplest_within_luck(tmp_path, capsys) -> None:
+    out = tmp_path / "lineup.json"
+    arguments = ["lineup", "--lag", "10", "--target", "change", "--validation-fraction", "0.1"]
+    status, stdout, stderr = run_cli(
+        [*arguments, "--models", "linear", "--seeds", "1", "2", "--json", str(out)], capsys
+    )
+    assert (status, stderr) == (0, "")
+    written = json.loads(out.read_text())
+    (row,) = written["table"]
+    # The ridge is deterministic: both seeds give the same ratio, with no spread.
+    series = data.load_snapshot().series("MSFT")
+    config = TrainConfig(model="linear", lag=10, target="change", validation_fraction=0.1)
+    from lstm_core.model.pipeline import run_training
+
+    single = run_training(config, series)
+    expected = single.metrics["lstm"]["rmse"] / single.metrics["persistence"]["rmse"]
+    assert row["runs"] == 2 and row["parameters"] == 11
+    assert row["test ratio"] == pytest.approx(expected) and row["test spread"] == 0
+    assert row["validation ratio"] == pytest.approx(single.validation["comparison"]["rmse_ratio"])
+    assert "the simplest model within luck of the best is Ridge (linear)" in written["sentence"]
+    assert written["sentence"] in stdout
+
+    from lstm_core.experiments.store import RunStore
+
+    groups = set(RunStore().table()["group"])
+    assert any(group.startswith("lineup MSFT lag 10") for group in groups)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--models", "lstm,transformer"], "error: unknown model 'transformer'"),
+        (["--models", "linear,linear"], "error: models must not repeat"),
+        (["--models", "linear", "--seeds", "1", "1"], "error: seeds must not repeat"),
+    ],
+)
+def test_cli_lineup_refuses_bad_lists_in_one_line(extra, message, capsys) -> None:
+    status, stdout, stderr = run_cli(["lineup", "--lag", "10", *extra], capsys)
+    assert status == 2 and stdout == ""
+    assert stderr.startswith(message) and stderr.count("\n") == 1
