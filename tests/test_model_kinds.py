@@ -3,6 +3,7 @@ scikit-learn and NumPy by hand, and the command line's --model."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -13,7 +14,13 @@ import pytest
 
 from lstm_core import data
 from lstm_core.config import TrainConfig
-from lstm_core.model.linear import ALPHA_GRID, DEFAULT_ALPHA, RidgeWindowModel, fit_linear
+from lstm_core.model.linear import (
+    ALPHA_GRID,
+    DEFAULT_ALPHA,
+    RidgeWindowModel,
+    fit_linear,
+    is_ridge_bytes,
+)
 from lstm_core.preprocessing import prepare_config
 from tests.test_cli import TINY, run_cli
 
@@ -129,6 +136,12 @@ def test_a_stored_ridge_loads_back_and_predicts_the_same(synthetic_series) -> No
         loaded.predict_on_batch(prepared.x_test), model.predict_on_batch(prepared.x_test)
     )
     assert loaded.count_params() == 11
+    # The download is a plain .npz anyone can open, and a .keras file is not taken for one.
+    with np.load(io.BytesIO(model_to_bytes(model)), allow_pickle=False) as archive:
+        np.testing.assert_array_equal(archive["coefficients"], model.coefficients)
+    from lstm_core.model.network import build_model
+
+    assert not is_ridge_bytes(model_to_bytes(build_model(SMALL)))
 
 
 def test_training_the_ridge_imports_no_tensorflow() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,13 +22,17 @@ ALPHA_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 """The ridge penalties tried on the validation period, when there is one."""
 DEFAULT_ALPHA = 1.0
 """scikit-learn's default penalty, used when there is no validation period to choose on."""
-_HEADER = b"LSTMLAB-RIDGE-1\n"
-"""Marks a stored ridge model's bytes (a `.keras` file starts with a zip header instead)."""
+RIDGE_ARRAYS = ("coefficients.npy", "intercept.npy", "alpha.npy")
+"""What a stored ridge's `.npz` holds (a `.keras` file is a zip too, with config.json)."""
 
 
 def is_ridge_bytes(content: bytes) -> bool:
-    """Whether stored model bytes are a ridge model's archive."""
-    return bytes(content[: len(_HEADER)]) == _HEADER
+    """Whether stored model bytes are a ridge model's `.npz` archive."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(bytes(content))) as archive:
+            return sorted(archive.namelist()) == sorted(RIDGE_ARRAYS)
+    except zipfile.BadZipFile:
+        return False
 
 
 @dataclass(frozen=True)
@@ -75,14 +80,14 @@ class RidgeWindowModel:
             intercept=np.array([self.intercept]),
             alpha=np.array([self.alpha]),
         )
-        return _HEADER + buffer.getvalue()
+        return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, content: bytes) -> RidgeWindowModel:
         """Inverse of `to_bytes`; refuses pickled content."""
         if not is_ridge_bytes(content):
             raise ValueError("these bytes are not a stored ridge model")
-        with np.load(io.BytesIO(bytes(content[len(_HEADER) :])), allow_pickle=False) as archive:
+        with np.load(io.BytesIO(bytes(content)), allow_pickle=False) as archive:
             return cls(
                 coefficients=np.asarray(archive["coefficients"], dtype=np.float64),
                 intercept=float(archive["intercept"][0]),

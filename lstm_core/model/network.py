@@ -79,7 +79,7 @@ def model_to_bytes(model: keras.Model) -> bytes:
 def model_from_bytes(content: bytes) -> keras.Model:
     """Load a `.keras` file's bytes with Keras' safe mode on (no arbitrary code runs).
 
-    A ridge model's archive (it starts with RidgeWindowModel's header) loads as that model.
+    A ridge model's `.npz` archive (RidgeWindowModel.to_bytes) loads as that model.
     """
     if is_ridge_bytes(content):
         return RidgeWindowModel.from_bytes(content)

@@ -220,9 +220,13 @@ def show_result(result: Any, previous: bool = False) -> None:
             from lstm_core.model.network import model_to_bytes
 
             result.model_bytes = model_to_bytes(result.model)
+        # A ridge is a NumPy archive (coefficients, intercept, alpha), not a Keras file.
+        is_ridge = config.model == "linear"
         download_right.download_button(
-            "Download the model (.keras)",
+            "Download the model (.npz)" if is_ridge else "Download the model (.keras)",
             result.model_bytes,
-            file_name=f"{config.ticker}_lstm.keras",
+            file_name=f"{config.ticker}_ridge.npz"
+            if is_ridge
+            else f"{config.ticker}_{config.model}.keras",
             on_click="ignore",
         )
