@@ -40,6 +40,9 @@ def test_the_form_trains_a_ridge_and_the_inside_page_says_it_has_no_gates(
     assert result.layers == [("ridge", "Ridge", 11)]
     assert any("Ridge (linear)'s typical error" in info.value for info in at.info)
     assert at.query_params["model"] in ("linear", ["linear"])
+    labels = [metric.label for metric in at.metric]
+    assert "Ridge (linear) error / baseline error" in labels
+    assert not any(label.startswith("LSTM") for label in labels)
 
     at.switch_page("pages/inside.py").run()
     assert not at.exception
