@@ -36,7 +36,8 @@ def main() -> None:
     arguments = parser.parse_args()
     prices = data.load_snapshot()
     print(
-        f"settings: {RECOMMENDED.label()} (seed replaced by each of "
+        f"settings: {RECOMMENDED.label().replace(RECOMMENDED.ticker, 'each ticker', 1)} (seed "
+        "replaced by each of "
         f"{', '.join(map(str, arguments.seeds))}); inputs: close only"
     )
     print(
