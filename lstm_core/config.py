@@ -19,6 +19,18 @@ TARGETS = ("level", "change")
 MAX_VALIDATION_FRACTION = 0.5
 BATCH_SIZE_CHOICES = (1, 2, 4, 8, 16, 32, 64, 100, 128, 200, 256, 512)
 """The batch sizes the Train page's form offers (and a study searches among)."""
+MODELS = ("lstm", "gru", "simple_rnn", "linear")
+"""What the network is: the tutorial's LSTM stack, the same stack with GRU or SimpleRNN layers,
+or a ridge regression on the window's scaled inputs (lstm_core/model/linear.py)."""
+MODEL_NAMES = {
+    "lstm": "LSTM",
+    "gru": "GRU",
+    "simple_rnn": "SimpleRNN",
+    "linear": "Ridge (linear)",
+}
+"""How each model kind is named on pages and in the CLI's tables."""
+RECURRENT_MODELS = ("lstm", "gru", "simple_rnn")
+"""The model kinds built as a Keras stack (the others need no TensorFlow)."""
 LEARNING_RATE_CHOICES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
 """The learning rates the Train page's form offers (and a study searches among)."""
 
@@ -63,6 +75,7 @@ class TrainConfig:
     target: str = "level"
     validation_fraction: float = 0.0
     patience: int = 0
+    model: str = "lstm"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ticker", normalize_ticker(self.ticker))
@@ -116,6 +129,9 @@ class TrainConfig:
                 "above 0"
             )
 
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, units as a list."""
         data = asdict(self)
@@ -157,6 +173,8 @@ class TrainConfig:
             f"{self.ticker} lag {self.lag}, batch {self.batch_size}, "
             f"{epochs}, units {'/'.join(map(str, self.units))}, seed {self.seed}"
         )
+        if self.model != "lstm":
+            text = f"{MODEL_NAMES[self.model]}: " + text
         if self.target != "level":
             text += ", learns daily changes"
         if self.validation_fraction > 0:

@@ -6,6 +6,7 @@ The sections are in pages/sections/compare_runs.py and pages/sections/compare_gr
 import streamlit as st
 
 from pages.sections.compare_groups import seed_section, sweep_section
+from pages.sections.compare_lineup import lineup_section
 from pages.sections.compare_runs import runs_section
 from pages.shared import jobs, session
 from pages.shared.formatting import plain
@@ -28,3 +29,4 @@ if active_job is not None and active_job.state == "failed":
 runs_section()
 seed_section()
 sweep_section()
+lineup_section()

@@ -185,6 +185,29 @@ def show_inside(result: Any) -> None:
         st.rerun()
 
 
+NO_GATES = {
+    "gru": (
+        "The model you trained is a GRU. It has gates too, two of them (an update gate and a "
+        "reset gate, with no separate cell state), but this page draws only the LSTM's three."
+    ),
+    "simple_rnn": (
+        "The model you trained is a simple RNN. It has no gates: each day its hidden state is "
+        "recomputed from the day's input and the day before's state, so there is nothing here "
+        "to draw, and its memory fades faster than an LSTM's."
+    ),
+    "linear": (
+        "The model you trained is a ridge regression. It has no gates and no memory: its "
+        "prediction is one weight times each day of the window, plus a constant."
+    ),
+}
+"""What this page says about model kinds without the LSTM's gates."""
+
+
+def explain_no_gates(model: str) -> None:
+    """Gates exist only in the LSTM (and the GRU); say so for the model this session holds."""
+    st.info(NO_GATES[model] + " Train an LSTM on the Train & Predict page to watch its gates here.")
+
+
 st.title("Inside the LSTM")
 st.write(
     "An LSTM reads a window of past prices one day at a time and keeps a memory that its gates "
@@ -195,5 +218,7 @@ explain()
 current = session.current_result()
 if current is None or current.model is None or current.prepared is None:
     offer_quick_demo()
+elif current.config.model in NO_GATES:
+    explain_no_gates(current.config.model)
 else:
     show_inside(current)

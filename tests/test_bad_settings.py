@@ -69,6 +69,7 @@ def form_values(at: AppTest) -> dict[str, object]:
         "target": at.radio(key="form_target").value,
         "validation_fraction": at.slider(key="form_validation").value,
         "patience": at.number_input(key="form_patience").value,
+        "model": at.radio(key="form_model").value,
     }
 
 

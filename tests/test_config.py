@@ -77,6 +77,7 @@ def test_to_query_writes_what_a_shared_link_carries() -> None:
         "target": "level",
         "validation_fraction": "0.0",
         "patience": "0",
+        "model": "lstm",
     }
 
 

@@ -14,6 +14,7 @@ from lstm_core.cli.options import (
     load_prices,
     write_json,
 )
+from lstm_core.config import MODEL_NAMES
 from lstm_core.evaluation.significance import ratio_verdict
 from lstm_core.forecasting.backtest import run_backtest
 from lstm_core.forecasting.folds import DEFAULT_FOLDS, plan_folds
@@ -70,7 +71,7 @@ def forecast_command(arguments: argparse.Namespace) -> int:
         result = (runner or run_training)(config, series)
     ahead = look_ahead(result.model, result.prepared, horizon)
     print(f"{config.label()}: forecast {horizon} trading days after {series.index[-1]:%Y-%m-%d}")
-    print(ratio_verdict(result.comparison))
+    print(ratio_verdict(result.comparison, model_name=MODEL_NAMES[result.config.model]))
     print(f"{'date':<12}{'LSTM':>10}{'80% band':>22}{'95% band':>22}")
     for day in range(horizon):
         bands = [ahead.bands[level] for level in LEVELS]

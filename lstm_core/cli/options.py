@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lstm_core import data, json_text
-from lstm_core.config import TARGETS, TrainConfig
+from lstm_core.config import MODEL_NAMES, MODELS, TARGETS, TrainConfig
 from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES
 from lstm_core.forecasting.forecast import (
@@ -67,6 +67,14 @@ def add_train_options(
         default=defaults.patience,
         help="early stopping: epochs without a better validation loss (0 = off)",
     )
+    if single_run:
+        parser.add_argument(
+            "--model",
+            choices=MODELS,
+            default=defaults.model,
+            help="lstm: the tutorial's stack; gru or simple_rnn: the same stack with those "
+            "layers; linear: a ridge regression on the same windows",
+        )
     parser.add_argument("--csv", type=Path, help="your own price CSV instead of the snapshot")
     parser.add_argument("--json", type=Path, help="write the full result as JSON here")
 
@@ -92,15 +100,16 @@ def format_value(value: float | None, width: int) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:>{width}.4f}"
 
 
-def format_table(result_metrics: dict[str, dict[str, float | None]]) -> str:
+def format_table(result_metrics: dict[str, dict[str, float | None]], model: str = "lstm") -> str:
     """A small text table of the LSTM's and the baseline's metrics.
 
     Persistence never predicts a move, so its direction score is a dash (null in the JSON).
     """
-    lines = [f"{'metric':<40}{'LSTM':>12}{'persistence':>14}"]
+    width = max(12, len(MODEL_NAMES[model]) + 2)
+    lines = [f"{'metric':<40}{MODEL_NAMES[model]:>{width}}{'persistence':>14}"]
     for name in METRIC_NAMES:
         lines.append(
-            f"{METRIC_LABELS[name]:<40}{format_value(result_metrics['lstm'][name], 12)}"
+            f"{METRIC_LABELS[name]:<40}{format_value(result_metrics['lstm'][name], width)}"
             f"{format_value(result_metrics['persistence'][name], 14)}"
         )
     return "\n".join(lines)
@@ -120,7 +129,7 @@ def config_from_arguments(arguments: argparse.Namespace) -> TrainConfig:
         "validation_fraction": arguments.validation_fraction,
         "patience": arguments.patience,
     }
-    for name in ("lag", "batch_size", "seed"):
+    for name in ("lag", "batch_size", "seed", "model"):
         if hasattr(arguments, name):
             values[name] = getattr(arguments, name)
     return TrainConfig(**values)

@@ -12,6 +12,7 @@ from lstm_core.cli.forecasting import (
     backtest_command,
     forecast_command,
 )
+from lstm_core.cli.lineup import add_lineup_command, lineup_command
 from lstm_core.cli.options import Parser, add_scheduler_option, add_train_options
 from lstm_core.cli.room import add_room_command, room_command
 from lstm_core.cli.training import add_sweep_command, sweep_command, train_command
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backtest_command(commands)
     add_tune_command(commands)
     add_room_command(commands)
+    add_lineup_command(commands)
     return parser
 
 
@@ -44,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backtest": backtest_command,
         "tune": tune_command,
         "room": room_command,
+        "lineup": lineup_command,
     }
     try:
         return commands[arguments.command](arguments)

@@ -19,7 +19,7 @@ from lstm_core.cli.options import (
     load_prices,
     write_json,
 )
-from lstm_core.config import TrainConfig
+from lstm_core.config import MODEL_NAMES, TrainConfig
 from lstm_core.evaluation.baselines import no_skill_sentence
 from lstm_core.evaluation.metrics import move_sentence
 from lstm_core.evaluation.significance import format_pvalue, preload_statistics, ratio_verdict
@@ -73,10 +73,11 @@ def train_command(arguments: argparse.Namespace) -> int:
         result = runner(config, series)
     print(f"{config.label()}: {result.n_train} training and {result.n_test} test windows")
     print(f"data: {prices.description}")
-    print(format_table(result.metrics))
+    print(format_table(result.metrics, result.config.model))
+    name = MODEL_NAMES[result.config.model]
     if result.validation is not None:
-        print(ratio_verdict(result.validation["comparison"], period="validation"))
-    print(ratio_verdict(result.comparison))
+        print(ratio_verdict(result.validation["comparison"], period="validation", model_name=name))
+    print(ratio_verdict(result.comparison, model_name=name))
     direction = result.comparison["direction_pvalue"]
     print(
         f"direction: the real price rose on {result.comparison['up_share']:.1%} of test days; "

@@ -107,7 +107,9 @@ def comparison(
     }
 
 
-def ratio_verdict(figures: dict[str, float | None], period: str = "held-out test") -> str:
+def ratio_verdict(
+    figures: dict[str, float | None], period: str = "held-out test", model_name: str = "LSTM"
+) -> str:
     """The verdict in plain words: the error ratio to persistence and whether it is more than luck.
 
     For example "On the held-out test period the LSTM's error is 0.98x the baseline's, a gap
@@ -115,16 +117,17 @@ def ratio_verdict(figures: dict[str, float | None], period: str = "held-out test
     """
     ratio = figures["rmse_ratio"]
     pvalue = figures["dm_pvalue"]
-    lead = f"On the {period} period the LSTM's typical error is {ratio:.2f}x the baseline's"
+    lead = f"On the {period} period the {model_name}'s typical error is {ratio:.2f}x the baseline's"
     if pvalue is None or ratio is None or not np.isfinite(ratio):
         return lead + "."
     shown = format_pvalue(pvalue)
     if pvalue >= SIGNIFICANCE_LEVEL:
         return lead + f", a gap within what luck explains ({shown})."
     if ratio < 1:
-        return lead + f": the LSTM is better, and the gap is more than luck ({shown})."
+        return lead + f": the {model_name} is better, and the gap is more than luck ({shown})."
     return (
-        lead + ": the LSTM is worse than repeating yesterday's price, and the gap is more than "
+        lead
+        + f": the {model_name} is worse than repeating yesterday's price, and the gap is more than "
         f"luck ({shown})."
     )
 

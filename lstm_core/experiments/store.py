@@ -216,6 +216,7 @@ class RunStore:
                     "stopped": bool(row["stopped"]),
                     "epochs done": row["epochs_completed"],
                     "group": row["group_name"] or "",
+                    "model": config.get("model", "lstm"),
                 }
             )
         return pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)

@@ -55,9 +55,12 @@ not trace a new prediction function per fold."""
 
 
 def _forecaster(config: TrainConfig, model: Any) -> Any:
+    if config.model == "linear":
+        # A ridge predicts without tracing anything: the fold's own model serves.
+        return model
     from lstm_core.model.network import build_model
 
-    key = (config.lag, config.units, config.dense_units)
+    key = (config.model, config.lag, config.units, config.dense_units)
     if key not in _FORECASTERS:
         _FORECASTERS[key] = build_model(config)
     forecaster = _FORECASTERS[key]

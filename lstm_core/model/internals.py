@@ -312,21 +312,12 @@ def build_simple_rnn_model(config: TrainConfig) -> keras.Model:
     """The same stack as `build_model` with SimpleRNN layers (rnn_1, rnn_2, ...) in place of LSTMs.
 
     A plain RNN has no cell state, so its gradient through time fades quickly: the page uses
-    it to show the LSTM's longer memory. Compiled with Adam and MSE like the LSTM.
+    it to show the LSTM's longer memory. It is the `simple_rnn` model kind, compiled with Adam
+    and MSE like the LSTM.
     """
-    inputs = keras.Input(shape=(config.lag, 1), name="window")
-    hidden = inputs
-    for index, units in enumerate(config.units):
-        is_last = index == len(config.units) - 1
-        hidden = keras.layers.SimpleRNN(
-            units, return_sequences=not is_last, name=f"rnn_{index + 1}"
-        )(hidden)
-    if config.dense_units > 0:
-        hidden = keras.layers.Dense(config.dense_units, name="dense")(hidden)
-    outputs = keras.layers.Dense(1, name="output")(hidden)
-    model = keras.Model(inputs, outputs, name="stock_simple_rnn")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss="mse")
-    return model
+    from lstm_core.model.network import build_model
+
+    return build_model(config.with_changes(model="simple_rnn"))
 
 
 def memory_reach(saliency: np.ndarray, share: float = 0.9) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -11,10 +12,12 @@ from lstm_core.config import TrainConfig
 from lstm_core.evaluation.baselines import no_skill_losses, persistence_forecast
 from lstm_core.evaluation.metrics import forecast_metrics, in_sample_naive_mae
 from lstm_core.evaluation.significance import comparison
-from lstm_core.model.network import layer_parameter_counts
+from lstm_core.model.linear import fit_linear
 from lstm_core.model.results import RunResult
-from lstm_core.model.training import ProgressHook, StopRequest, train_model
 from lstm_core.preprocessing import PreparedData, make_windows, prepare_config
+
+if TYPE_CHECKING:
+    from lstm_core.model.training import ProgressHook, StopRequest
 
 
 def score_period(
@@ -49,6 +52,30 @@ def score_period(
     return predicted, persistence, metrics, figures
 
 
+def _fit(
+    config: TrainConfig,
+    prepared: PreparedData,
+    progress: ProgressHook | None,
+    should_stop: StopRequest | None,
+    predict_test: bool = True,
+) -> tuple[Any, list[tuple[str, str, int]]]:
+    """Fit the config's model kind; the ridge needs no TensorFlow, so it is not imported.
+
+    The ridge always predicts its test windows (a matrix product); `predict_test` spares
+    the networks theirs (tuning trials are never scored on test).
+    """
+    if config.model == "linear":
+        outcome = fit_linear(config, prepared, progress=progress, should_stop=should_stop)
+        return outcome, outcome.model.layer_parameter_counts()
+    from lstm_core.model.network import layer_parameter_counts
+    from lstm_core.model.training import train_model
+
+    outcome = train_model(
+        config, prepared, progress=progress, should_stop=should_stop, predict_test=predict_test
+    )
+    return outcome, layer_parameter_counts(outcome.model)
+
+
 def run_training(
     config: TrainConfig,
     series: pd.Series,
@@ -63,9 +90,7 @@ def run_training(
     test period is never predicted: the result has no test metrics and no test days.
     """
     prepared = prepare_config(series, config)
-    outcome = train_model(
-        config, prepared, progress=progress, should_stop=should_stop, predict_test=score_test
-    )
+    outcome, layers = _fit(config, prepared, progress, should_stop, predict_test=score_test)
     if score_test:
         predicted, persistence, metrics, figures = score_period(
             prepared, outcome.test_predictions, prepared.test_start, prepared.test_count
@@ -105,7 +130,7 @@ def run_training(
         stopped=outcome.stopped,
         epochs_completed=outcome.epochs_completed,
         finished_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        layers=layer_parameter_counts(outcome.model),
+        layers=layers,
         model=outcome.model,
         prepared=prepared,
         comparison=figures,

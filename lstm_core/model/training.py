@@ -229,7 +229,15 @@ def _model_for_run(config: TrainConfig, options: dict[str, object]) -> keras.Mod
     steps = int(options["steps_per_execution"])
     seed_everything(config.seed)
     fresh = build_model(config, jit_compile=jit_compile, steps_per_execution=steps)
-    key = (config.lag, config.units, config.dense_units, config.learning_rate, jit_compile, steps)
+    key = (
+        config.model,
+        config.lag,
+        config.units,
+        config.dense_units,
+        config.learning_rate,
+        jit_compile,
+        steps,
+    )
     cached = _MODEL_CACHE.get(key)
     if cached is None:
         _MODEL_CACHE[key] = fresh

@@ -15,6 +15,8 @@ from pages.sections.train_settings import (
     EPOCH_RANGE,
     LAG_RANGE,
     LEARNING_RATES,
+    MODEL_LABELS,
+    MODEL_SENTENCES,
     OWN_SETTINGS,
     PATIENCE_RANGE,
     SETTINGS_KEY,
@@ -87,6 +89,14 @@ def settings_form() -> TrainConfig | None:
             "training years; a model trained so seldom predicts prices it never saw. Daily "
             "changes: each window is seen relative to its last price and the model predicts "
             "the next day's change, which it can learn the same way in any year.",
+        )
+        model = st.radio(
+            "What the network is",
+            list(MODEL_LABELS),
+            format_func=MODEL_LABELS.get,
+            key="form_model",
+            horizontal=True,
+            help="\n\n".join(MODEL_SENTENCES.values()),
         )
         with st.expander("Advanced"):
             first_units = st.number_input(
@@ -166,6 +176,7 @@ def settings_form() -> TrainConfig | None:
             target=str(target),
             validation_fraction=round(float(validation_fraction), 4),
             patience=int(patience),
+            model=str(model),
         )
         check_config_fits(len(prices.series(ticker)), config)
         check_prices_vary(prices.series(ticker))

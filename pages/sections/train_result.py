@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from lstm_core import charts
+from lstm_core.config import MODEL_NAMES
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES, range_note
 from lstm_core.evaluation.significance import SIGNIFICANCE_LEVEL, format_pvalue, ratio_verdict
 from pages.sections import train_moves
@@ -17,12 +18,13 @@ from pages.shared import formatting
 
 def metrics_table(result: Any) -> pd.DataFrame:
     """The LSTM's and the baseline's metrics side by side, with the result cards' decimals."""
+    model_name = MODEL_NAMES[result.config.model]
     rows = []
     for name in METRIC_NAMES:
         rows.append(
             {
                 "metric": METRIC_LABELS[name],
-                "LSTM": formatting.format_metric(name, result.metrics["lstm"][name]),
+                model_name: formatting.format_metric(name, result.metrics["lstm"][name]),
                 "Tomorrow = today": formatting.format_metric(
                     name, result.metrics["persistence"][name]
                 ),
@@ -31,21 +33,21 @@ def metrics_table(result: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def validation_table(validation: dict[str, Any]) -> pd.DataFrame:
+def validation_table(validation: dict[str, Any], model_name: str = "LSTM") -> pd.DataFrame:
     """The validation period's RMSE, MAE and ratio for the LSTM and the baseline."""
     metrics = validation["metrics"]
     rows = [
         {
             "metric": METRIC_LABELS[name],
-            "LSTM": metrics["lstm"][name],
+            model_name: metrics["lstm"][name],
             "Tomorrow = today": metrics["persistence"][name],
         }
         for name in ("rmse", "mae")
     ]
     rows.append(
         {
-            "metric": "LSTM error / baseline error",
-            "LSTM": validation["comparison"]["rmse_ratio"],
+            "metric": f"{model_name} error / baseline error",
+            model_name: validation["comparison"]["rmse_ratio"],
             "Tomorrow = today": 1.0,
         }
     )
@@ -87,10 +89,14 @@ def show_result(result: Any, previous: bool = False) -> None:
     }
     if result.validation is not None:
         st.info(
-            ratio_verdict(result.validation["comparison"], period="validation")
+            ratio_verdict(
+                result.validation["comparison"],
+                period="validation",
+                model_name=MODEL_NAMES[result.config.model],
+            )
             + " Tune your settings on this figure."
         )
-    st.info(ratio_verdict(figures))
+    st.info(ratio_verdict(figures, model_name=MODEL_NAMES[result.config.model]))
     note = result.kept_weights_note()
     if note:
         st.caption(note)
@@ -105,7 +111,7 @@ def show_result(result: Any, previous: bool = False) -> None:
             prepared.prices[:train_end],
             result.test_dates,
             result.actual,
-            {"LSTM prediction": result.predicted},
+            {f"{MODEL_NAMES[config.model]} prediction": result.predicted},
             result.persistence,
         ),
         key="overlay",
@@ -114,14 +120,15 @@ def show_result(result: Any, previous: bool = False) -> None:
     st.markdown("**Held-out test period**" + (f" ({result.n_test} days)"))
     difference = lstm["rmse"] - baseline["rmse"]
     columns = st.columns(4)
+    model_name = MODEL_NAMES[config.model]
     columns[0].metric(
-        "LSTM error / baseline error",
+        f"{model_name} error / baseline error",
         f"{figures['rmse_ratio']:.2f}x",
-        help="The LSTM's RMSE divided by the RMSE of repeating yesterday's price. Below 1 "
+        help=f"The {model_name}'s RMSE divided by the RMSE of repeating yesterday's price. Below 1 "
         "beats the baseline; 1.00 is a tie.",
     )
     columns[1].metric(
-        "LSTM typical error (RMSE)",
+        f"{model_name} typical error (RMSE)",
         formatting.format_metric("rmse", lstm["rmse"]),
         delta=f"{'+' if difference >= 0 else '-'}${abs(difference):,.2f} vs baseline",
         delta_color="inverse",
@@ -139,16 +146,16 @@ def show_result(result: Any, previous: bool = False) -> None:
         f"give. 'Yes' when p is below {SIGNIFICANCE_LEVEL}.",
     )
     up_share = figures.get("up_share")
-    direction_help = "How often the LSTM's predicted move had the real move's sign."
+    direction_help = f"How often the {model_name}'s predicted move had the real move's sign."
     if up_share is not None:
         direction_help += (
             f" The price rose on {up_share:.1%} of these days, so 'always up' would score "
             f"{up_share:.1%}; the Pesaran-Timmermann test gives "
-            f"{format_pvalue(figures.get('direction_pvalue'))} that the LSTM's signs track the "
-            "real ones."
+            f"{format_pvalue(figures.get('direction_pvalue'))} that the {model_name}'s signs "
+            "track the real ones."
         )
     columns[3].metric(
-        "LSTM direction right",
+        f"{model_name} direction right",
         formatting.format_metric("direction_accuracy", lstm["direction_accuracy"]),
         delta=None if up_share is None else f"up days: {up_share:.1%}",
         delta_color="off",
@@ -178,10 +185,10 @@ def show_result(result: Any, previous: bool = False) -> None:
             f"{validation['dates'][1]}): the figures to tune on"
         )
         st.dataframe(
-            validation_table(validation),
+            validation_table(validation, MODEL_NAMES[config.model]),
             hide_index=True,
             column_config={
-                "LSTM": st.column_config.NumberColumn(format="%.2f"),
+                MODEL_NAMES[config.model]: st.column_config.NumberColumn(format="%.2f"),
                 "Tomorrow = today": st.column_config.NumberColumn(format="%.2f"),
             },
         )
@@ -209,9 +216,13 @@ def show_result(result: Any, previous: bool = False) -> None:
             from lstm_core.model.network import model_to_bytes
 
             result.model_bytes = model_to_bytes(result.model)
+        # A ridge is a NumPy archive (coefficients, intercept, alpha), not a Keras file.
+        is_ridge = config.model == "linear"
         download_right.download_button(
-            "Download the model (.keras)",
+            "Download the model (.npz)" if is_ridge else "Download the model (.keras)",
             result.model_bytes,
-            file_name=f"{config.ticker}_lstm.keras",
+            file_name=f"{config.ticker}_ridge.npz"
+            if is_ridge
+            else f"{config.ticker}_{config.model}.keras",
             on_click="ignore",
         )

@@ -33,7 +33,22 @@ FORM_FIELDS = {
     "form_target": "target",
     "form_validation": "validation_fraction",
     "form_patience": "patience",
+    "form_model": "model",
 }
+MODEL_LABELS = {
+    "lstm": "LSTM (the tutorial's)",
+    "gru": "GRU",
+    "simple_rnn": "Simple RNN",
+    "linear": "Linear (ridge)",
+}
+MODEL_SENTENCES = {
+    "lstm": "LSTM: the tutorial's network, whose gates decide what to keep and forget.",
+    "gru": "GRU: the same stack with a lighter gated layer (two gates instead of three).",
+    "simple_rnn": "Simple RNN: the same stack with plain recurrent layers and no gates.",
+    "linear": "Linear: one weight per day of the window plus a constant (ridge regression), "
+    "fitted in a moment; batch, epochs and layer sizes do not apply.",
+}
+"""One plain sentence per model kind, for the form's help."""
 TARGET_LABELS = {
     "change": "Daily changes (recommended)",
     "level": "Price level (the tutorial's way)",
@@ -129,6 +144,8 @@ def settings_from_query() -> tuple[dict[str, Any], str | None]:
             values["ticker"] = params["ticker"]
         if "target" in params:
             values["target"] = params["target"]
+        if "model" in params:
+            values["model"] = params["model"]
         check_form_can_show(QUICK_DEMO.with_changes(**values))
     except (ValueError, TypeError) as error:
         return {}, f"The settings in this link could not be used ({error}); showing the defaults."

@@ -31,6 +31,7 @@ JOB_PAGES = {
     "seeds": "Compare runs",
     "sweep": "Compare runs",
     "tune": "Tune",
+    "lineup": "Compare runs",
 }
 """The page that shows a job's live progress, by its kind, when no page is recorded."""
 GROUP_KEY = "_group_keys"
