@@ -1,0 +1,172 @@
+"""Reference runs on the Lesson and Train pages: load them, label them, and "Train it live".
+
+Not a page. Nothing here imports TensorFlow: a reference run is read from data/reference/, and
+"Train it live" starts the session's usual background job, which loads TensorFlow itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from lstm_core.config import TrainConfig
+from lstm_core.evaluation.significance import format_pvalue
+from lstm_core.reference import (
+    REFERENCE_CONFIGS,
+    ReferenceRun,
+    ReferenceRunError,
+    load_reference,
+)
+from pages.shared import jobs, session
+
+TRAINED_IN_ADVANCE = "Trained in advance with exactly these settings"
+
+
+@st.cache_resource(show_spinner=False)
+def _cached_reference(name: str) -> ReferenceRun:
+    return load_reference(name)
+
+
+def reference(name: str) -> ReferenceRun | None:
+    """Reference run `name` when it applies to the session's data; else None and one sentence.
+
+    A missing or damaged file says so; on a person's own prices or a Yahoo refresh the run
+    trained on the snapshot does not apply. Either way the caller offers "Train it live".
+    """
+    try:
+        run = _cached_reference(name)
+    except ReferenceRunError as error:
+        st.warning(f"{error} You can train it live instead.")
+        return None
+    prices = session.price_data()
+    if run.config.ticker not in prices.tickers() or not run.applies_to(
+        prices.series(run.config.ticker)
+    ):
+        st.info(
+            "The runs trained in advance used the bundled snapshot, and this session works on "
+            "other prices, so they do not apply here: train it live instead."
+        )
+        return None
+    return run
+
+
+def live_config(name: str) -> TrainConfig:
+    """The reference config, on the session's data (another ticker if it has no MSFT)."""
+    config = REFERENCE_CONFIGS[name]
+    tickers = session.price_data().tickers()
+    if config.ticker in tickers:
+        return config
+    return config.with_changes(ticker=session.current_ticker())
+
+
+def live_results(config: TrainConfig) -> Any | None:
+    """This session's latest finished run with exactly `config`, or None."""
+    matching = [result for result in session.results().values() if result.config == config]
+    return matching[-1] if matching else None
+
+
+def _job_trains(config: TrainConfig) -> bool:
+    active = session.job()
+    return active is not None and not active.finished and config in active.configs
+
+
+def _start(configs: list[TrainConfig]) -> None:
+    """Start the configs not yet trained in this session, as the Train page's job would."""
+    series = session.price_data().series(configs[0].ticker)
+    missing = [config for config in configs if live_results(config) is None]
+    if not missing:
+        return
+    active = session.job()
+    if active is not None and not active.finished:
+        st.warning("Another training of this session is still running; wait for it first.")
+        return
+    if len(missing) == 1:
+        jobs.start_job(missing[0], series, kind="train")
+    else:
+        jobs.start_job(missing, series, kind="seeds")
+
+
+def train_live(names: list[str], key: str, reference_runs: list[ReferenceRun]) -> None:
+    """The "Train it live" button, the usual progress bar, and live beside reference."""
+    configs = [live_config(name) for name in names]
+    running = any(_job_trains(config) for config in configs)
+    done = [live_results(config) for config in configs]
+    if not running and any(result is None for result in done):
+        label = "Train it live" if len(configs) == 1 else f"Train all {len(configs)} live"
+        if st.button(
+            label,
+            key=f"lesson_live_{key}",
+            help="Train the same settings now, on this server, with the usual progress bar.",
+        ):
+            _start(configs)
+            st.rerun()
+    if running:
+        jobs.live_training(f"lesson_{key}")
+        return
+    finished = [result for result in done if result is not None]
+    if finished:
+        st.dataframe(live_table(reference_runs, finished), hide_index=True)
+        sentence = agreement_sentence(reference_runs, finished)
+        if sentence:
+            st.caption(sentence)
+
+
+def live_table(reference_runs: list[ReferenceRun], finished: list[Any]) -> pd.DataFrame:
+    """Reference and live side by side: the test figures and how long training took."""
+    rows = []
+    for label, runs in (("trained in advance", reference_runs), ("trained live", finished)):
+        for run in runs:
+            rows.append(
+                {
+                    "run": f"{label}, seed {run.config.seed}",
+                    "LSTM error (test RMSE)": f"${run.metrics['lstm']['rmse']:,.2f}",
+                    "tomorrow = today": f"${run.metrics['persistence']['rmse']:,.2f}",
+                    "ratio": f"{run.comparison['rmse_ratio']:.4g}",
+                    "Diebold-Mariano": format_pvalue(run.comparison["dm_pvalue"]),
+                    "seconds": f"{run.seconds:,.0f}",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def agreement_sentence(reference_runs: list[ReferenceRun], finished: list[Any]) -> str | None:
+    """Whether the live runs gave the reference ratios back, to 4 significant digits."""
+    pairs = [
+        (run, live)
+        for run in reference_runs
+        for live in finished
+        if live.config.with_changes(ticker=run.config.ticker) == run.config
+    ]
+    if not pairs:
+        return None
+    same = sum(
+        f"{run.comparison['rmse_ratio']:.4g}" == f"{live.comparison['rmse_ratio']:.4g}"
+        for run, live in pairs
+    )
+    if same == len(pairs):
+        return (
+            "Trained live, the same settings and seed gave the same error ratio to 4 significant "
+            "digits."
+        )
+    return (
+        f"{same} of {len(pairs)} live runs gave the reference's error ratio to 4 significant "
+        "digits; another machine or library version can round differently in training."
+    )
+
+
+def reference_caption(run: ReferenceRun) -> None:
+    """The label every reference run carries: its settings and how long it took to make."""
+    st.caption(
+        f"{TRAINED_IN_ADVANCE} ({run.config.label()}), on the bundled snapshot; "
+        f"training took {run.seconds:,.0f} s."
+    )
+
+
+def training_prices(run: ReferenceRun) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """The snapshot's prices before the run's test period, for the faint line on its chart."""
+    series = session.price_data().series(run.config.ticker)
+    before = series[series.index < run.test_dates[0]]
+    return before.index, before.to_numpy()
