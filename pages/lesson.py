@@ -8,7 +8,7 @@ TensorFlow is loaded until someone presses "Train it live".
 
 import streamlit as st
 
-from pages.sections.lesson_steps import GUESS_KEY, LAG_KEY, STEPS
+from pages.sections.lesson_steps import GUESS_KEY, LAG_KEPT_KEY, STEPS
 from pages.shared import jobs, session
 
 STEP_PARAMETER = "step"
@@ -35,7 +35,7 @@ def go_to(step: int) -> None:
 
 def start_over() -> None:
     """Back to step 1, the guess and the window slider as a new visitor finds them."""
-    for key in (GUESS_KEY, LAG_KEY):
+    for key in (GUESS_KEY, LAG_KEPT_KEY):
         st.session_state.pop(key, None)
     go_to(1)
 

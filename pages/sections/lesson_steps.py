@@ -24,6 +24,8 @@ from pages.shared import session
 
 GUESS_KEY = "lesson_guess"
 LAG_KEY = "lesson_lag"
+LAG_KEPT_KEY = "lesson_lag_kept"
+DEFAULT_LAG = 60
 GUESSES = ("Batch 200", "Batch 1")
 """The two answers of step 5: the tutorial's model 1 and model 2."""
 
@@ -88,7 +90,17 @@ def step_window() -> None:
             "Training slides this window over the years and shows the network thousands of "
             "such examples, each with the real answer."
         )
-        lag = st.slider("Days in the window", 5, 250, 60, step=5, key=LAG_KEY)
+        # A widget's value is forgotten on runs that do not draw it: keep it under a key of
+        # its own, so Back to this step finds the window as the teacher left it.
+        st.session_state[LAG_KEY] = st.session_state.get(LAG_KEPT_KEY, DEFAULT_LAG)
+        lag = st.slider(
+            "Days in the window",
+            5,
+            250,
+            step=5,
+            key=LAG_KEY,
+            on_change=lambda: st.session_state.update({LAG_KEPT_KEY: st.session_state[LAG_KEY]}),
+        )
     with right:
         st.plotly_chart(lesson_charts.window_chart(series, lag), key="lesson_window")
 
