@@ -177,7 +177,7 @@ def seeds_chart(ratios: dict[str, float]) -> go.Figure:
         go.Scatter(
             x=list(ratios), y=values, mode="markers+text",
             marker={"size": 16, "color": COLORS["lstm"]},
-            text=[f"{value:.3f}" for value in values], textposition="middle right",
+            text=[f"{value:.3f}" for value in values], textposition="top center",
             name="LSTM's error / baseline's",
         )
     )  # fmt: skip

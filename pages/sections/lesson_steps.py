@@ -152,8 +152,16 @@ def step_gates() -> None:
             )
 
 
+TRAINING_DAYS_SHOWN = 250
+"""Training days drawn before the test period: enough to see the climb, the test year legible."""
+
+
 def _tutorial_overlay(run: ReferenceRun, key: str, others: dict[str, ReferenceRun]) -> None:
     train_dates, train_values = training_prices(run)
+    train_dates, train_values = (
+        train_dates[-TRAINING_DAYS_SHOWN:],
+        train_values[-TRAINING_DAYS_SHOWN:],
+    )
     predictions = {label: other.test_series("predicted") for label, other in others.items()}
     st.plotly_chart(
         lesson_charts.overlay_chart(
@@ -278,7 +286,8 @@ def step_changes() -> None:
             train_dates, train_values = training_prices(run)
             st.plotly_chart(
                 lesson_charts.overlay_chart(
-                    train_dates[-120:], train_values[-120:], run.test_dates,
+                    train_dates[-TRAINING_DAYS_SHOWN:], train_values[-TRAINING_DAYS_SHOWN:],
+                    run.test_dates,
                     run.test_series("actual"),
                     {"LSTM, daily changes": run.test_series("predicted")},
                     run.test_series("persistence"),

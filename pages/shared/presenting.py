@@ -15,8 +15,8 @@ SCALE = 1.3
 
 PRESENTING_CSS = f"""
 <style>
-[data-testid="stMainBlockContainer"] {{ zoom: {SCALE}; }}
-[data-testid="stSidebarContent"] {{ font-size: {SCALE}rem; }}
+/* Plotly sizes a chart to its column before the zoom: a narrower block keeps it on screen. */
+[data-testid="stMainBlockContainer"] {{ zoom: {SCALE}; max-width: calc(100% / {SCALE}); }}
 /* The Train page's "Advanced" expander, found by a widget inside it: hidden while presenting. */
 [data-testid="stExpander"]:has(.st-key-form_units1) {{ display: none; }}
 </style>
