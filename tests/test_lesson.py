@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from lstm_core import data, reference
 from lstm_core.config import TrainConfig
 from pages.sections.lesson_steps import STEPS
+from tests.plotly_json import values
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -272,3 +273,46 @@ def test_retraining_the_quick_demo_gives_the_shipped_numbers_to_four_digits() ->
         shipped["look_ahead"]["forecast"]["price"],
         rtol=1e-4,
     )
+
+
+def test_the_train_page_shows_a_presets_reference_result_at_once() -> None:
+    shipped = json.loads(reference.reference_path("quick_demo").read_text())
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert at.selectbox(key="preset").value == "Quick demo"
+    assert [header.value for header in at.subheader] == ["Result trained in advance"]
+    assert "Trained in advance with exactly these settings" in texts(at)
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    lstm = next(trace for trace in chart["data"] if trace["name"] == "LSTM")
+    assert values(lstm["y"]) == pytest.approx(shipped["test"]["predicted"])
+    assert any(button.label == "Train it live" for button in at.button)
+    at.selectbox(key="preset").set_value("Tutorial model 1 (batch 200, 10 epochs)").run()
+    assert [header.value for header in at.subheader] == ["Result trained in advance"]
+    assert "batch 200, 10 epochs" in texts(at)
+    # Another company has no run trained in advance: the page asks for a training.
+    other = AppTest.from_file(APP, default_timeout=60)
+    other.session_state["ticker"] = "AAPL"
+    other.switch_page("pages/train.py").run()
+    assert other.subheader == [] and "No model trained yet" in texts(other)
+
+
+def test_a_live_run_is_shown_beside_the_reference(monkeypatch) -> None:
+    """A finished live run (stood in by the reference's own figures) and one that differs."""
+    from types import SimpleNamespace
+
+    run = reference.load_reference("tutorial_model_1")
+    live = SimpleNamespace(
+        config=run.config, metrics=run.metrics, comparison=dict(run.comparison), seconds=20.0
+    )
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["results"] = {"live": live}
+    at.query_params["step"] = "4"
+    at.run()
+    table = at.dataframe[0].value
+    assert table["run"].tolist() == ["trained in advance, seed 42", "trained live, seed 42"]
+    assert "same error ratio to 4 significant digits" in texts(at)
+    assert not any(button.label == "Train it live" for button in at.button)
+    live.comparison["rmse_ratio"] *= 1.001
+    at.run()
+    assert "0 of 1 live runs gave the reference's error ratio" in texts(at)

@@ -94,6 +94,7 @@ def test_a_shared_link_opened_first_on_a_fresh_server_shows_the_app(tmp_path, br
     # Each link's text starts with its Material icon's ligature name (such as "show_chart").
     labels = [line for line in navigation if line.strip() and not re.fullmatch(r"[a-z_]+", line)]
     assert labels == [
+        "Lesson",
         "Market",
         "Train & Predict",
         "Compare runs",

@@ -12,14 +12,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from lstm_core import charts
 from lstm_core.config import TrainConfig
-from lstm_core.evaluation.significance import format_pvalue
+from lstm_core.evaluation.significance import format_pvalue, ratio_verdict
 from lstm_core.reference import (
     REFERENCE_CONFIGS,
     ReferenceRun,
     ReferenceRunError,
     load_reference,
+    reference_name,
 )
+from pages.sections.train_form import start_or_reuse
 from pages.shared import jobs, session
 
 TRAINED_IN_ADVANCE = "Trained in advance with exactly these settings"
@@ -170,3 +173,43 @@ def training_prices(run: ReferenceRun) -> tuple[pd.DatetimeIndex, np.ndarray]:
     series = session.price_data().series(run.config.ticker)
     before = series[series.index < run.test_dates[0]]
     return before.index, before.to_numpy()
+
+
+def show_preset_reference(config: TrainConfig) -> bool:
+    """The Train page: a preset's reference result at once, on the snapshot; False if none.
+
+    Says nothing on other data (the page's own caption then asks for a training).
+    """
+    name = reference_name(config)
+    if name is None:
+        return False
+    try:
+        run = _cached_reference(name)
+    except ReferenceRunError as error:
+        st.caption(f"{error} Press Train to train it.")
+        return False
+    if not run.applies_to(session.price_data().series(run.config.ticker)):
+        return False
+    st.subheader("Result trained in advance")
+    reference_caption(run)
+    st.markdown(ratio_verdict(run.comparison))
+    train_dates, train_values = training_prices(run)
+    st.plotly_chart(
+        charts.prediction_chart(
+            train_dates,
+            train_values,
+            run.test_dates,
+            run.test_series("actual"),
+            {"LSTM": run.test_series("predicted")},
+            run.test_series("persistence"),
+        ),
+        key="train_reference_chart",
+    )
+    if st.button(
+        "Train it live",
+        key="train_reference_live",
+        help="Train the same settings now, with the usual progress bar.",
+    ):
+        start_or_reuse(config)
+        st.rerun()
+    return True

@@ -1,0 +1,242 @@
+"""The Lesson's steps 1 to 5: the prices, a window, the gates, the tutorial's two models.
+
+Not a page: pages/lesson.py draws one step at a time (pages/sections/lesson_steps.py lists them).
+Every figure in a sentence comes from the reference run beside it, so rerunning
+bench/make_reference_runs.py keeps the words true.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from lstm_core import charts, data
+from lstm_core.charts import lesson as lesson_charts
+from lstm_core.reference import GATES_RUN, ReferenceRun
+from pages.sections.lesson_runs import reference, reference_caption, train_live, training_prices
+from pages.shared import session
+
+GUESS_KEY = "lesson_guess"
+LAG_KEY = "lesson_lag"
+LAG_KEPT_KEY = "lesson_lag_kept"
+DEFAULT_LAG = 60
+GUESSES = ("Batch 200", "Batch 1")
+"""The two answers of step 5: the tutorial's model 1 and model 2."""
+
+
+def columns() -> tuple:
+    return st.columns([2, 3], gap="large")
+
+
+def _lesson_series() -> tuple[str, object]:
+    """The ticker the lesson follows (MSFT when the data has it) and its prices."""
+    prices = session.price_data()
+    ticker = "MSFT" if "MSFT" in prices.tickers() else session.current_ticker()
+    return ticker, prices.series(ticker)
+
+
+def ratio_words(ratio: float) -> str:
+    """'5.3 times' or '2% larger' or '1% smaller': the error ratio as a person says it."""
+    if ratio >= 1.5:
+        return f"{ratio:.1f} times as large as"
+    if ratio >= 1:
+        return f"{(ratio - 1) * 100:.0f}% larger than"
+    return f"{(1 - ratio) * 100:.0f}% smaller than"
+
+
+def no_reference(names: list[str], key: str) -> None:
+    """The right column of a step whose reference run cannot be shown: train it live."""
+    train_live(names, key, [])
+
+
+def step_prices() -> None:
+    left, right = columns()
+    with left:
+        st.write(
+            "These are the daily prices of four large companies over six years. Each line is "
+            "one company; the price is corrected for splits and dividends."
+        )
+        st.write(
+            "Our question: **if a network sees the last 60 days of a company's price, can it "
+            "tell us tomorrow's price?**"
+        )
+        st.write(
+            "We will ask that question of a kind of network called an LSTM, and always compare "
+            "it with the simplest possible guess: *tomorrow's price equals today's*."
+        )
+    with right:
+        frame = session.price_data().frame
+        st.plotly_chart(
+            charts.facet_chart(frame, data.COMPANY_NAMES, order=data.TICKERS), key="lesson_facets"
+        )
+
+
+def step_window() -> None:
+    _, series = _lesson_series()
+    left, right = columns()
+    with left:
+        st.write(
+            "The network never sees the whole history at once. It reads a **window**: a fixed "
+            "number of past days, and must guess the day right after."
+        )
+        st.write(
+            "The tutorial uses 60 days. Move the slider to see a shorter or longer window. "
+            "Training slides this window over the years and shows the network thousands of "
+            "such examples, each with the real answer."
+        )
+        # A widget's value is forgotten on runs that do not draw it: keep it under a key of
+        # its own, so Back to this step finds the window as the teacher left it.
+        st.session_state[LAG_KEY] = st.session_state.get(LAG_KEPT_KEY, DEFAULT_LAG)
+        lag = st.slider(
+            "Days in the window",
+            5,
+            250,
+            step=5,
+            key=LAG_KEY,
+            on_change=lambda: st.session_state.update({LAG_KEPT_KEY: st.session_state[LAG_KEY]}),
+        )
+    with right:
+        st.plotly_chart(lesson_charts.window_chart(series, lag), key="lesson_window")
+
+
+def step_gates() -> None:
+    left, right = columns()
+    run = None
+    with right:
+        run = reference(GATES_RUN)
+        if run is None or not run.gates:
+            no_reference([GATES_RUN], "gates")
+        else:
+            gates = run.record["gates"]
+            first = run.gates[0]
+            st.plotly_chart(
+                lesson_charts.gates_chart(
+                    gates["window_dates"],
+                    gates["window_prices"],
+                    {"forget": first.forget, "input_gate": first.input_gate,
+                     "output_gate": first.output_gate},
+                ),
+                key="lesson_gates",
+            )  # fmt: skip
+            reference_caption(run)
+    with left:
+        st.write(
+            "An LSTM reads the window one day at a time and keeps a **memory**. Three valves, "
+            "called gates, decide what happens to it each day:"
+        )
+        st.markdown(
+            "- **forget**: how much of yesterday's memory to keep,\n"
+            "- **write**: how much of today's price to store,\n"
+            "- **say**: how much of the memory to pass on to what comes next."
+        )
+        st.write(
+            "Each gate is a number between 0 (closed) and 1 (open), for every memory cell and "
+            "every day. The picture shows them for 16 of the first layer's cells on a real "
+            "window, in the tutorial's trained model."
+        )
+        if run is not None and run.gates:
+            forget = float(np.mean(run.gates[0].forget))
+            st.write(
+                f"On this window the forget gates average {forget:.2f}: "
+                + (
+                    "the memory mostly carries over from day to day."
+                    if forget >= 0.5
+                    else "the memory is mostly renewed from day to day."
+                )
+            )
+
+
+TRAINING_DAYS_SHOWN = 250
+"""Training days drawn before the test period: enough to see the climb, the test year legible."""
+
+
+def _tutorial_overlay(run: ReferenceRun, key: str, others: dict[str, ReferenceRun]) -> None:
+    train_dates, train_values = training_prices(run)
+    train_dates, train_values = (
+        train_dates[-TRAINING_DAYS_SHOWN:],
+        train_values[-TRAINING_DAYS_SHOWN:],
+    )
+    predictions = {label: other.test_series("predicted") for label, other in others.items()}
+    st.plotly_chart(
+        lesson_charts.overlay_chart(
+            train_dates,
+            train_values,
+            run.test_dates,
+            run.test_series("actual"),
+            predictions,
+            run.test_series("persistence"),
+            (run.training["lowest"], run.training["highest"]),
+        ),
+        key=key,
+    )
+
+
+def step_model_one() -> None:
+    left, right = columns()
+    with right:
+        run = reference("tutorial_model_1")
+        if run is None:
+            no_reference(["tutorial_model_1"], "model_one")
+        else:
+            _tutorial_overlay(run, "lesson_model_one", {"LSTM, batch 200": run})
+            reference_caption(run)
+            train_live(["tutorial_model_1"], "model_one", [run])
+    with left:
+        st.write(
+            "Here is the tutorial's first model. It saw the first 80% of the days and learned "
+            "in groups of 200 windows (batch 200), going over them 10 times. Now it predicts "
+            "each day of the last 20%, which it never saw."
+        )
+        if run is None:
+            return
+        ratio = run.comparison["rmse_ratio"]
+        actual, predicted = run.test_series("actual"), run.test_series("predicted")
+        above = float(np.mean(actual > run.training["highest"]))
+        st.write(
+            f"Its typical error is **{ratio_words(ratio)}** that of *tomorrow = today* "
+            f"(error ratio {ratio:.2f})."
+        )
+        st.write(
+            f"Why so flat? It learned prices between \\${run.training['lowest']:,.0f} and "
+            f"\\${run.training['highest']:,.0f} (the grey band). On {above:.0%} of the test days "
+            f"the real price was above every training price, yet the model's guesses stay "
+            f"between \\${predicted.min():,.0f} and \\${predicted.max():,.0f}: it rarely says "
+            "a price it has never seen."
+        )
+
+
+def step_guess() -> None:
+    left, right = columns()
+    guess = st.session_state.get(GUESS_KEY)
+    with left:
+        st.write(
+            "The tutorial then trains a second model with the same layers, but learning from "
+            "**one window at a time** (batch 1) instead of 200. It updates itself 200 times "
+            "as often, and takes far longer."
+        )
+        st.write("**Your guess: which one predicts the test days better?**")
+        first, second = st.columns(2)
+        for column, answer in zip((first, second), GUESSES, strict=True):
+            if column.button(answer, key=f"lesson_guess_{answer}", use_container_width=True):
+                st.session_state[GUESS_KEY] = guess = answer
+        if guess is None:
+            st.caption("Guess first; the answer appears after. Next works without a guess.")
+            return
+    one, two = reference("tutorial_model_1"), reference("tutorial_model_2")
+    with left:
+        if one is not None and two is not None:
+            error_one, error_two = one.metrics["lstm"]["rmse"], two.metrics["lstm"]["rmse"]
+            better = GUESSES[1] if error_two < error_one else GUESSES[0]
+            verdict = "Right" if guess == better else "Not this time"
+            st.write(
+                f"{verdict}: **{better.lower()}** does better. Batch 200's typical error is "
+                f"\\${error_one:,.2f}, batch 1's \\${error_two:,.2f}. Batch 1 took "
+                f"{two.seconds:,.0f} s to train, batch 200 {one.seconds:,.0f} s."
+            )
+    with right:
+        if one is None or two is None:
+            no_reference(["tutorial_model_2"], "guess")
+            return
+        _tutorial_overlay(two, "lesson_guess_chart", {"batch 200": one, "batch 1": two})
+        reference_caption(two)
+        train_live(["tutorial_model_2"], "model_two", [two])
