@@ -178,14 +178,15 @@ SOURCES = (
         "[Fischer & Krauss (2018), *Deep learning with long short-term memory networks for "
         "financial market predictions*, European Journal of Operational Research]"
         "(https://doi.org/10.1016/j.ejor.2017.11.054) found that LSTMs picking which S&P 500 "
-        "stocks would beat the others earned returns in the 1990s and 2000s, an edge that had "
-        "largely disappeared after 2010."
+        "stocks would beat the others earned returns before trading costs in the 1990s and 2000s, "
+        "an edge that had largely disappeared after 2010."
     ),
     (
-        "[The M6 financial forecasting competition (Makridakis et al., 2022-2023)]"
-        "(https://m6competition.com/) asked teams to forecast a year of returns of 100 stocks "
-        "and funds: few forecast better than a simple benchmark, and good forecasts did not "
-        "reliably make good investments."
+        "[The M6 financial forecasting competition (Makridakis et al., 2024, International "
+        "Journal of Forecasting)](https://arxiv.org/abs/2310.13357) had teams forecast 100 "
+        "stocks and funds live for a year: they found it hard to forecast how the assets would "
+        "rank and very hard to beat the market consistently, and their investments were only "
+        "loosely tied to their own forecasts."
     ),
 )
 """Step 10's three findings, each with its source (our text, so Markdown links are safe)."""
