@@ -309,8 +309,9 @@ def test_a_live_run_is_shown_beside_the_reference(monkeypatch) -> None:
     at.session_state["results"] = {"live": live}
     at.query_params["step"] = "4"
     at.run()
-    table = at.dataframe[0].value
-    assert table["run"].tolist() == ["trained in advance, seed 42", "trained live, seed 42"]
+    table = at.table[0].value
+    assert table.index.tolist() == ["trained in advance, seed 42", "trained live, seed 42"]
+    assert table["ratio"].tolist() == [f"{run.comparison['rmse_ratio']:.4g}"] * 2
     assert "same error ratio to 4 significant digits" in texts(at)
     assert not any(button.label == "Train it live" for button in at.button)
     live.comparison["rmse_ratio"] *= 1.001

@@ -111,7 +111,8 @@ def train_live(names: list[str], key: str, reference_runs: list[ReferenceRun]) -
         return
     finished = [result for result in done if result is not None]
     if finished:
-        st.dataframe(live_table(reference_runs, finished), hide_index=True)
+        # A plain table: drawn at once and legible on a projector (a data grid is a canvas).
+        st.table(live_table(reference_runs, finished).set_index("run"))
         sentence = agreement_sentence(reference_runs, finished)
         if sentence:
             st.caption(sentence)
