@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from pages.sections.lesson_story import (
     GUESS_KEY,
+    GUESSES,
     LAG_KEPT_KEY,
     step_gates,
     step_guess,
@@ -32,7 +33,7 @@ STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("A window of past days", step_window),
     ("What an LSTM is", step_gates),
     ("The tutorial's first model", step_model_one),
-    ("Guess first: batch 200 or batch 1?", step_guess),
+    (f"Guess first: {GUESSES[0].lower()} or {GUESSES[1].lower()}?", step_guess),
     ("Both lose to tomorrow = today", step_both_lose),
     ("Learning daily changes instead", step_changes),
     ("Seeds: luck in the starting point", step_seeds),

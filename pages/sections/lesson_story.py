@@ -12,6 +12,7 @@ import streamlit as st
 
 from lstm_core import charts, data
 from lstm_core.charts import lesson as lesson_charts
+from lstm_core.config import TUTORIAL_MODEL_1, TUTORIAL_MODEL_2
 from lstm_core.reference import GATES_RUN, ReferenceRun
 from pages.sections.lesson_runs import reference, reference_caption, train_live, training_prices
 from pages.shared import session
@@ -19,8 +20,8 @@ from pages.shared import session
 GUESS_KEY = "lesson_guess"
 LAG_KEY = "lesson_lag"
 LAG_KEPT_KEY = "lesson_lag_kept"
-DEFAULT_LAG = 60
-GUESSES = ("Batch 200", "Batch 1")
+DEFAULT_LAG = TUTORIAL_MODEL_1.lag
+GUESSES = (f"Batch {TUTORIAL_MODEL_1.batch_size}", f"Batch {TUTORIAL_MODEL_2.batch_size}")
 """The two answers of step 5: the tutorial's model 1 and model 2."""
 
 
@@ -52,20 +53,23 @@ def no_reference(names: list[str], key: str) -> None:
 def step_prices() -> None:
     left, right = columns()
     with left:
+        frame = session.price_data().frame
+        companies = frame["Ticker"].nunique()
         st.write(
-            "These are the daily prices of four large companies over six years. Each line is "
-            "one company; the price is corrected for splits and dividends."
+            f"These are the daily prices of {companies} "
+            f"{'company' if companies == 1 else 'companies'} from "
+            f"{frame['Date'].min():%B %Y} to {frame['Date'].max():%B %Y}. The price is "
+            "corrected for splits and dividends."
         )
         st.write(
-            "Our question: **if a network sees the last 60 days of a company's price, can it "
-            "tell us tomorrow's price?**"
+            f"Our question: **if a network sees the last {DEFAULT_LAG} days of a company's "
+            "price, can it tell us tomorrow's price?**"
         )
         st.write(
             "We will ask that question of a kind of network called an LSTM, and always compare "
             "it with the simplest possible guess: *tomorrow's price equals today's*."
         )
     with right:
-        frame = session.price_data().frame
         st.plotly_chart(
             charts.facet_chart(frame, data.COMPANY_NAMES, order=data.TICKERS), key="lesson_facets"
         )
@@ -80,8 +84,8 @@ def step_window() -> None:
             "number of past days, and must guess the day right after."
         )
         st.write(
-            "The tutorial uses 60 days. Move the slider to see a shorter or longer window. "
-            "Training slides this window over the years and shows the network thousands of "
+            f"The tutorial uses {DEFAULT_LAG} days. Move the slider to see a shorter or longer "
+            "window. Training slides this window over the years and shows the network thousands of "
             "such examples, each with the real answer."
         )
         # A widget's value is forgotten on runs that do not draw it: keep it under a key of
@@ -131,7 +135,8 @@ def step_gates() -> None:
         )
         st.write(
             "Each gate is a number between 0 (closed) and 1 (open), for every memory cell and "
-            "every day. The picture shows them for 16 of the first layer's cells on a real "
+            f"every day. The picture shows them for {lesson_charts.SHOWN_UNITS} of the first "
+            "layer's cells on a real "
             "window, in the tutorial's trained model."
         )
         if run is not None and run.gates:
@@ -178,14 +183,16 @@ def step_model_one() -> None:
         if run is None:
             no_reference(["tutorial_model_1"], "model_one")
         else:
-            _tutorial_overlay(run, "lesson_model_one", {"LSTM, batch 200": run})
+            _tutorial_overlay(run, "lesson_model_one", {f"LSTM, {GUESSES[0].lower()}": run})
             reference_caption(run)
             train_live(["tutorial_model_1"], "model_one", [run])
     with left:
+        model = TUTORIAL_MODEL_1
         st.write(
-            "Here is the tutorial's first model. It saw the first 80% of the days and learned "
-            "in groups of 200 windows (batch 200), going over them 10 times. Now it predicts "
-            "each day of the last 20%, which it never saw."
+            f"Here is the tutorial's first model. It saw the first {model.train_fraction:.0%} "
+            f"of the days and learned in groups of {model.batch_size} windows (batch "
+            f"{model.batch_size}), going over them {model.epochs} times. Now it predicts each "
+            f"day of the last {1 - model.train_fraction:.0%}, which it never saw."
         )
         if run is None:
             return
@@ -209,10 +216,13 @@ def step_guess() -> None:
     left, right = columns()
     guess = st.session_state.get(GUESS_KEY)
     with left:
+        small, large = TUTORIAL_MODEL_2.batch_size, TUTORIAL_MODEL_1.batch_size
         st.write(
             "The tutorial then trains a second model with the same layers, but learning from "
-            "**one window at a time** (batch 1) instead of 200. It updates itself 200 times "
-            "as often, and takes far longer."
+            f"**{'one window' if small == 1 else f'{small} windows'} at a time** (batch {small}) "
+            "instead "
+            f"of {large}. It updates itself {large // small} times as often, and takes far "
+            "longer."
         )
         st.write("**Your guess: which one predicts the test days better?**")
         first, second = st.columns(2)
@@ -229,14 +239,16 @@ def step_guess() -> None:
             better = GUESSES[1] if error_two < error_one else GUESSES[0]
             verdict = "Right" if guess == better else "Not this time"
             st.write(
-                f"{verdict}: **{better.lower()}** does better. Batch 200's typical error is "
-                f"\\${error_one:,.2f}, batch 1's \\${error_two:,.2f}. Batch 1 took "
-                f"{two.seconds:,.0f} s to train, batch 200 {one.seconds:,.0f} s."
+                f"{verdict}: **{better.lower()}** does better. {GUESSES[0]}'s typical error "
+                f"is \\${error_one:,.2f}, {GUESSES[1].lower()}'s \\${error_two:,.2f}. "
+                f"{GUESSES[1]} took {two.seconds:,.0f} s to train, {GUESSES[0].lower()} "
+                f"{one.seconds:,.0f} s."
             )
     with right:
         if one is None or two is None:
             no_reference(["tutorial_model_2"], "guess")
             return
-        _tutorial_overlay(two, "lesson_guess_chart", {"batch 200": one, "batch 1": two})
+        labels = [guess.lower() for guess in GUESSES]
+        _tutorial_overlay(two, "lesson_guess_chart", {labels[0]: one, labels[1]: two})
         reference_caption(two)
         train_live(["tutorial_model_2"], "model_two", [two])

@@ -13,10 +13,11 @@ from lstm_core.charts import lesson as lesson_charts
 from lstm_core.charts.forecast import fan_chart
 from lstm_core.config import RECOMMENDED, TUTORIAL_MODEL_1
 from lstm_core.evaluation.significance import SIGNIFICANCE_LEVEL, ratio_verdict
-from lstm_core.forecasting.forecast import LEVELS
+from lstm_core.forecasting.forecast import DEFAULT_HORIZON, LEVELS
 from lstm_core.reference import SEED_RUNS
 from pages.sections.lesson_runs import reference, reference_caption, train_live, training_prices
 from pages.sections.lesson_story import (
+    GUESSES,
     TRAINING_DAYS_SHOWN,
     columns,
     no_reference,
@@ -35,7 +36,10 @@ def step_both_lose() -> None:
             return
         st.plotly_chart(
             lesson_charts.error_bars_chart(
-                {"batch 200": one.metrics["lstm"]["rmse"], "batch 1": two.metrics["lstm"]["rmse"]},
+                {
+                    label.lower(): run.metrics["lstm"]["rmse"]
+                    for label, run in zip(GUESSES, (one, two), strict=True)
+                },
                 one.metrics["persistence"]["rmse"],
             ),
             key="lesson_errors",
@@ -46,7 +50,7 @@ def step_both_lose() -> None:
         losing = sum(ratio > 1 for ratio in ratios)
         lead = {2: "Both models lose", 1: "One of the two models loses", 0: "Neither model loses"}
         st.write(f"{lead[losing]} to *tomorrow = today*, the guess that needs no network at all.")
-        for label, run in (("Batch 200", one), ("Batch 1", two)):
+        for label, run in zip(GUESSES, (one, two), strict=True):
             st.write(f"{label}: {ratio_verdict(run.comparison)}")
         st.write(
             "The **Diebold-Mariano test** asks whether a gap between two forecasts' errors is "
@@ -117,7 +121,7 @@ def step_seeds() -> None:
         gap = float(abs(values.mean() - 1))
         st.write(
             "A network starts from random numbers, set by a **seed**. Same settings, another "
-            "seed: another model. Here are three."
+            f"seed: another model. Here are {len(SEED_RUNS)}."
         )
         st.write(
             f"Their error ratios run from {values.min():.3f} to {values.max():.3f}: a spread of "
@@ -144,12 +148,13 @@ def step_ahead() -> None:
             reference_caption(run)
     with left:
         st.write(
-            "Finally, the network looks past the last day of data, ten trading days ahead, each "
-            "day's guess feeding the next."
+            f"Finally, the network looks past the last day of data, {DEFAULT_HORIZON} trading "
+            "days ahead, each day's guess feeding the next."
         )
+        level = min(LEVELS)
         st.write(
-            "The shaded **bands** say how wrong such forecasts were on days kept aside: the 80% "
-            "band was wide enough to hold the real price on 80% of them."
+            "The shaded **bands** say how wrong such forecasts were on days kept aside: the "
+            f"{level:.0%} band was wide enough to hold the real price on {level:.0%} of them."
         )
         if run is None:
             return
