@@ -113,9 +113,13 @@ def test_a_shared_link_opens_at_its_step_in_presenting_mode(server: Server, brow
     )
     assert float(zoom) >= 1.25
     shot(page, "lesson_09_presenting")
-    # Presenting hides the Train page's Advanced settings; Presenting off shows them again.
-    page.get_by_role("link", name="Train & Predict").click()
+    # Step 10's link opens the Train page with the Recommended settings and their reference
+    # result; Presenting hides the Advanced settings there, and Presenting off shows them.
+    page.get_by_role("button", name="Next").first.click()
+    page.get_by_role("link", name="Train the Recommended model yourself").click()
     page.get_by_role("heading", name="Train & Predict").wait_for()
+    page.get_by_role("heading", name="Result trained in advance").wait_for()
+    page.get_by_text("learns daily changes, validation 10%, patience 3").first.wait_for()
     page.get_by_role("button", name="Train", exact=True).wait_for()
     assert page.get_by_text("Advanced", exact=True).is_hidden()
     page.get_by_text("Presenting", exact=True).click()
