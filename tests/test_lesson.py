@@ -155,13 +155,22 @@ def test_other_prices_get_one_sentence_and_an_offer_to_train_live() -> None:
     snapshot = data.load_snapshot()
     frame = snapshot.frame.copy()
     frame["Adj Close"] = frame["Adj Close"] * 1.01
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["price_data"] = data.PriceData(frame, "upload", "Your file prices.csv")
-    at.query_params["step"] = "4"
-    at.run()
-    assert not at.exception
-    assert [info.value for info in at.info] == [OTHER_PRICES]
-    assert [button.label for button in at.button if button.label == "Train it live"]
+    for step in (3, 4, 5, 6, 7, 8, 9):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state["price_data"] = data.PriceData(frame, "upload", "Your file prices.csv")
+        at.session_state["lesson_guess"] = "Batch 1"
+        at.query_params["step"] = str(step)
+        at.run()
+        assert not at.exception, step
+        assert [info.value for info in at.info] == [OTHER_PRICES], step
+        live = [button.label for button in at.button if button.label.startswith("Train")]
+        expected = {6: "Train both live", 8: "Train all 3 live"}.get(step, "Train it live")
+        assert live == [expected], step
+    # Steps without a run trained in advance draw from the person's own prices.
+    at.query_params["step"] = "1"
+    facets = json.loads(at.run().get("plotly_chart")[0].proto.spec)
+    msft = next(trace for trace in facets["data"] if trace["name"] == "MSFT")
+    assert values(msft["y"]) == pytest.approx(frame[frame["Ticker"] == "MSFT"]["Adj Close"])
 
 
 def test_a_damaged_reference_file_breaks_only_its_steps(tmp_path, monkeypatch) -> None:

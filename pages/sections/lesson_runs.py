@@ -33,27 +33,33 @@ def _cached_reference(name: str) -> ReferenceRun:
     return load_reference(name)
 
 
-def reference(name: str) -> ReferenceRun | None:
-    """Reference run `name` when it applies to the session's data; else None and one sentence.
+def references(names: list[str]) -> list[ReferenceRun] | None:
+    """Reference runs `names` when they apply to the session's data; else None, said once.
 
-    A missing or damaged file says so; on a person's own prices or a Yahoo refresh the run
-    trained on the snapshot does not apply. Either way the caller offers "Train it live".
+    A missing or damaged file says so; on a person's own prices or a Yahoo refresh the runs
+    trained on the snapshot do not apply. Either way the caller offers "Train it live".
     """
     try:
-        run = _cached_reference(name)
+        runs = [_cached_reference(name) for name in names]
     except ReferenceRunError as error:
         st.warning(f"{error} You can train it live instead.")
         return None
     prices = session.price_data()
-    if run.config.ticker not in prices.tickers() or not run.applies_to(
-        prices.series(run.config.ticker)
-    ):
-        st.info(
-            "The runs trained in advance used the bundled snapshot, and this session works on "
-            "other prices, so they do not apply here: train it live instead."
-        )
-        return None
-    return run
+    for run in runs:
+        ticker = run.config.ticker
+        if ticker not in prices.tickers() or not run.applies_to(prices.series(ticker)):
+            st.info(
+                "The runs trained in advance used the bundled snapshot, and this session works "
+                "on other prices, so they do not apply here: train it live instead."
+            )
+            return None
+    return runs
+
+
+def reference(name: str) -> ReferenceRun | None:
+    """Reference run `name` when it applies to the session's data (see `references`)."""
+    runs = references([name])
+    return None if runs is None else runs[0]
 
 
 def live_config(name: str) -> TrainConfig:
@@ -88,8 +94,11 @@ def _start(configs: list[TrainConfig]) -> None:
         return
     if len(missing) == 1:
         jobs.start_job(missing[0], series, kind="train")
-    else:
-        jobs.start_job(missing, series, kind="seeds")
+        return
+    # A group of one config over several seeds is what the Compare page calls "seeds"; other
+    # groups (the tutorial's two batch sizes) are a small sweep.
+    same_but_seed = len({config.with_changes(seed=0) for config in missing}) == 1
+    jobs.start_job(missing, series, kind="seeds" if same_but_seed else "sweep")
 
 
 def train_live(names: list[str], key: str, reference_runs: list[ReferenceRun]) -> None:
@@ -98,7 +107,9 @@ def train_live(names: list[str], key: str, reference_runs: list[ReferenceRun]) -
     running = any(_job_trains(config) for config in configs)
     done = [live_results(config) for config in configs]
     if not running and any(result is None for result in done):
-        label = "Train it live" if len(configs) == 1 else f"Train all {len(configs)} live"
+        label = {1: "Train it live", 2: "Train both live"}.get(
+            len(configs), f"Train all {len(configs)} live"
+        )
         if st.button(
             label,
             key=f"lesson_live_{key}",

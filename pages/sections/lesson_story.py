@@ -14,7 +14,13 @@ from lstm_core import charts, data
 from lstm_core.charts import lesson as lesson_charts
 from lstm_core.config import TUTORIAL_MODEL_1, TUTORIAL_MODEL_2
 from lstm_core.reference import GATES_RUN, ReferenceRun
-from pages.sections.lesson_runs import reference, reference_caption, train_live, training_prices
+from pages.sections.lesson_runs import (
+    reference,
+    reference_caption,
+    references,
+    train_live,
+    training_prices,
+)
 from pages.shared import session
 
 GUESS_KEY = "lesson_guess"
@@ -232,23 +238,23 @@ def step_guess() -> None:
         if guess is None:
             st.caption("Guess first; the answer appears after. Next works without a guess.")
             return
-    one, two = reference("tutorial_model_1"), reference("tutorial_model_2")
-    with left:
-        if one is not None and two is not None:
-            error_one, error_two = one.metrics["lstm"]["rmse"], two.metrics["lstm"]["rmse"]
-            better = GUESSES[1] if error_two < error_one else GUESSES[0]
-            verdict = "Right" if guess == better else "Not this time"
-            st.write(
-                f"{verdict}: **{better.lower()}** does better. {GUESSES[0]}'s typical error "
-                f"is \\${error_one:,.2f}, {GUESSES[1].lower()}'s \\${error_two:,.2f}. "
-                f"{GUESSES[1]} took {two.seconds:,.0f} s to train, {GUESSES[0].lower()} "
-                f"{one.seconds:,.0f} s."
-            )
     with right:
-        if one is None or two is None:
+        runs = references(["tutorial_model_1", "tutorial_model_2"])
+        if runs is None:
             no_reference(["tutorial_model_2"], "guess")
             return
+        one, two = runs
         labels = [guess.lower() for guess in GUESSES]
         _tutorial_overlay(two, "lesson_guess_chart", {labels[0]: one, labels[1]: two})
         reference_caption(two)
         train_live(["tutorial_model_2"], "model_two", [two])
+    with left:
+        error_one, error_two = one.metrics["lstm"]["rmse"], two.metrics["lstm"]["rmse"]
+        better = GUESSES[1] if error_two < error_one else GUESSES[0]
+        verdict = "Right" if guess == better else "Not this time"
+        st.write(
+            f"{verdict}: **{better.lower()}** does better. {GUESSES[0]}'s typical error "
+            f"is \\${error_one:,.2f}, {GUESSES[1].lower()}'s \\${error_two:,.2f}. "
+            f"{GUESSES[1]} took {two.seconds:,.0f} s to train, {GUESSES[0].lower()} "
+            f"{one.seconds:,.0f} s."
+        )

@@ -15,7 +15,13 @@ from lstm_core.config import RECOMMENDED, TUTORIAL_MODEL_1
 from lstm_core.evaluation.significance import SIGNIFICANCE_LEVEL, ratio_verdict
 from lstm_core.forecasting.forecast import DEFAULT_HORIZON, LEVELS
 from lstm_core.reference import SEED_RUNS
-from pages.sections.lesson_runs import reference, reference_caption, train_live, training_prices
+from pages.sections.lesson_runs import (
+    reference,
+    reference_caption,
+    references,
+    train_live,
+    training_prices,
+)
 from pages.sections.lesson_story import (
     GUESSES,
     TRAINING_DAYS_SHOWN,
@@ -29,11 +35,12 @@ from pages.shared import session
 
 def step_both_lose() -> None:
     left, right = columns()
-    one, two = reference("tutorial_model_1"), reference("tutorial_model_2")
     with right:
-        if one is None or two is None:
+        runs = references(["tutorial_model_1", "tutorial_model_2"])
+        if runs is None:
             no_reference(["tutorial_model_1", "tutorial_model_2"], "both")
             return
+        one, two = runs
         st.plotly_chart(
             lesson_charts.error_bars_chart(
                 {
@@ -104,9 +111,9 @@ def step_changes() -> None:
 
 def step_seeds() -> None:
     left, right = columns()
-    runs = [reference(name) for name in SEED_RUNS]
     with right:
-        if any(run is None for run in runs):
+        runs = references(list(SEED_RUNS))
+        if runs is None:
             no_reference(list(SEED_RUNS), "seeds")
             return
         ratios = {f"seed {run.config.seed}": run.comparison["rmse_ratio"] for run in runs}
