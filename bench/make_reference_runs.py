@@ -1,7 +1,8 @@
 """Make the reference runs the Lesson page and the Train page's presets show at once.
 
-Trains every run in lstm_core.reference.REFERENCE_CONFIGS on the bundled snapshot's MSFT prices
-with the app's own code and each config's fixed seed, and writes data/reference/. Run it again
+Trains every run in lstm_core.experiments.reference.REFERENCE_CONFIGS on the bundled snapshot's
+MSFT prices with the app's own code and each config's fixed seed, and writes data/reference/.
+Run it again
 whenever training, evaluation or the split changes; the same code gives the same files (apart
 from each run's "seconds").
 
@@ -20,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lstm_core import data
-from lstm_core.reference import (
+from lstm_core.experiments.reference import (
     GATES_RUN,
     REFERENCE_CONFIGS,
     REFERENCE_DIR,

@@ -12,8 +12,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lstm_core import data, reference
+from lstm_core import data
 from lstm_core.config import TrainConfig
+from lstm_core.experiments import reference
 from pages.sections.lesson_steps import STEPS
 from tests.plotly_json import values
 

@@ -15,7 +15,7 @@ import streamlit as st
 from lstm_core import charts
 from lstm_core.config import TrainConfig
 from lstm_core.evaluation.significance import format_pvalue, ratio_verdict
-from lstm_core.reference import (
+from lstm_core.experiments.reference import (
     REFERENCE_CONFIGS,
     ReferenceRun,
     ReferenceRunError,

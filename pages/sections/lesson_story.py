@@ -13,7 +13,7 @@ import streamlit as st
 from lstm_core import charts, data
 from lstm_core.charts import lesson as lesson_charts
 from lstm_core.config import TUTORIAL_MODEL_1, TUTORIAL_MODEL_2
-from lstm_core.reference import GATES_RUN, ReferenceRun
+from lstm_core.experiments.reference import GATES_RUN, ReferenceRun
 from pages.sections.lesson_runs import (
     reference,
     reference_caption,

@@ -13,8 +13,8 @@ from lstm_core.charts import lesson as lesson_charts
 from lstm_core.charts.forecast import fan_chart
 from lstm_core.config import RECOMMENDED, TUTORIAL_MODEL_1
 from lstm_core.evaluation.significance import SIGNIFICANCE_LEVEL, ratio_verdict
+from lstm_core.experiments.reference import SEED_RUNS
 from lstm_core.forecasting.forecast import DEFAULT_HORIZON, LEVELS
-from lstm_core.reference import SEED_RUNS
 from pages.sections.lesson_runs import (
     reference,
     reference_caption,

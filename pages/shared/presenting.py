@@ -10,18 +10,6 @@ import streamlit as st
 
 PRESENT_PARAMETER = "present"
 PRESENT_KEY = "presenting"
-SCALE = 1.3
-"""How much larger everything in the main area is drawn while presenting (at least 1.25)."""
-
-PRESENTING_CSS = f"""
-<style>
-/* Plotly sizes a chart to its column before the zoom: a narrower block keeps it on screen. */
-[data-testid="stMainBlockContainer"] {{ zoom: {SCALE}; max-width: calc(100% / {SCALE}); }}
-/* The Train page's "Advanced" expander, found by a widget inside it: hidden while presenting. */
-[data-testid="stExpander"]:has(.st-key-form_units1) {{ display: none; }}
-</style>
-"""
-"""Fixed CSS of ours (no outside text in it), so unsafe_allow_html is safe here."""
 
 
 def presenting() -> bool:
@@ -50,4 +38,13 @@ def presenting_toggle() -> None:
     )
     if on:
         st.query_params[PRESENT_PARAMETER] = "1"
-        st.html(PRESENTING_CSS)
+        # 1.3x larger (at least 1.25 for a projector), spelled out: raw HTML on a page must be
+        # a constant string (tests/test_safety.py). Plotly sizes a chart to its column before
+        # the zoom, so a narrower block keeps it on screen. The Train page's Advanced expander
+        # is found by a widget inside it.
+        st.html(
+            "<style>"
+            '[data-testid="stMainBlockContainer"] { zoom: 1.3; max-width: calc(100% / 1.3); }'
+            '[data-testid="stExpander"]:has(.st-key-form_units1) { display: none; }'
+            "</style>"
+        )
