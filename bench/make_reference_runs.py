@@ -2,9 +2,8 @@
 
 Trains every run in lstm_core.experiments.reference.REFERENCE_CONFIGS on the bundled snapshot's
 MSFT prices with the app's own code and each config's fixed seed, and writes data/reference/.
-Run it again
-whenever training, evaluation or the split changes; the same code gives the same files (apart
-from each run's "seconds").
+Run it again whenever training, evaluation or the split changes; the same code gives the same
+files (apart from each run's "seconds"). Prints each run, the bundle's size and the total time.
 
     .venv/bin/python bench/make_reference_runs.py [--only quick_demo ...] [--out FOLDER]
 """
