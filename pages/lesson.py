@@ -8,6 +8,7 @@ TensorFlow is loaded until someone presses "Train it live".
 
 import streamlit as st
 
+from pages.sections.lesson_runs import PROGRESS_SHOWN_KEY, background_progress
 from pages.sections.lesson_steps import GUESS_KEY, LAG_KEPT_KEY, STEPS
 from pages.shared import jobs, session
 
@@ -75,4 +76,7 @@ if ignored:
         f"The link's step is not a number from 1 to {len(STEPS)}, so the lesson starts at step 1."
     )
 navigation_row(step, "top")
+st.session_state[PROGRESS_SHOWN_KEY] = False
 draw()
+if not st.session_state[PROGRESS_SHOWN_KEY]:
+    background_progress()

@@ -327,3 +327,31 @@ def test_a_live_run_is_shown_beside_the_reference(monkeypatch) -> None:
     live.comparison["rmse_ratio"] *= 1.001
     at.run()
     assert "0 of 1 live runs gave the reference's error ratio" in texts(at)
+
+
+def test_a_live_training_shows_one_line_on_the_other_steps() -> None:
+    """A running job (a stand-in, nothing trains): a progress bar on its step, a line elsewhere."""
+    from types import SimpleNamespace
+
+    config = reference.REFERENCE_CONFIGS["tutorial_model_2"]
+    running = SimpleNamespace(
+        config=config, configs=[config], kind="train", finished=False, collected=False,
+        state="queued", progress=None, waiting_for_another=True, loading=False, stop_reason=None,
+        group_fraction=0.0, run_index=0, heartbeat=lambda: None,
+    )  # fmt: skip
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["training_job"] = running
+    at.session_state["_job_page"] = "Lesson"  # as jobs.start_job records it
+    at.session_state["lesson_guess"] = "Batch 1"
+    at.query_params["step"] = "5"
+    at.run()
+    assert not at.exception
+    assert len(at.get("progress")) == 1
+    assert "Training live meanwhile" not in texts(at)
+    at.query_params["step"] = "6"
+    at.run()
+    assert at.get("progress") == []
+    assert (
+        "Training live meanwhile (Waiting to start (another training on this server finishes "
+        "first)…); its step shows the result."
+    ) in texts(at)

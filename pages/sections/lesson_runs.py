@@ -26,6 +26,8 @@ from pages.sections.train_form import start_or_reuse
 from pages.shared import jobs, session
 
 TRAINED_IN_ADVANCE = "Trained in advance with exactly these settings"
+PROGRESS_SHOWN_KEY = "_lesson_progress_shown"
+"""Set when the step drawn in this run showed the live training's progress bar itself."""
 
 
 @st.cache_resource(show_spinner=False)
@@ -60,6 +62,17 @@ def reference(name: str) -> ReferenceRun | None:
     """Reference run `name` when it applies to the session's data (see `references`)."""
     runs = references([name])
     return None if runs is None else runs[0]
+
+
+@st.fragment(run_every=1.0)
+def background_progress() -> None:
+    """One line on the other steps while a live training runs (its own step shows the bar)."""
+    active = session.job()
+    if active is None or active.finished:
+        return
+    st.caption(
+        f"Training live meanwhile ({jobs.describe_progress(active)}); its step shows the result."
+    )
 
 
 def live_config(name: str) -> TrainConfig:
@@ -118,6 +131,7 @@ def train_live(names: list[str], key: str, reference_runs: list[ReferenceRun]) -
             _start(configs)
             st.rerun()
     if running:
+        st.session_state[PROGRESS_SHOWN_KEY] = True
         jobs.live_training(f"lesson_{key}")
         return
     finished = [result for result in done if result is not None]
