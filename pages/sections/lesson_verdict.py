@@ -215,7 +215,7 @@ def step_professionals() -> None:
             "tomorrow's price, and an honest comparison with *tomorrow = today* shows it."
         )
     with right:
-        st.write("**Explore on your own**, with the lesson's settings filled in:")
+        st.write("**Explore on your own.** The two Train links fill in the lesson's settings:")
         st.page_link(
             "pages/train.py",
             label="Train the Recommended model yourself",
