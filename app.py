@@ -13,9 +13,11 @@ startup.keep_keras_state()
 startup.log_training_events()
 st.set_page_config(page_title="LSTM Stock Lab", page_icon=":material/show_chart:", layout="wide")
 
+LESSON_TITLE = "Lesson"
 navigation = st.navigation(
     [
-        st.Page("pages/market.py", title="Market", icon=":material/show_chart:", default=True),
+        st.Page("pages/lesson.py", title=LESSON_TITLE, icon=":material/school:", default=True),
+        st.Page("pages/market.py", title="Market", icon=":material/show_chart:"),
         st.Page("pages/train.py", title="Train & Predict", icon=":material/model_training:"),
         st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
         st.Page("pages/backtest.py", title="Backtest", icon=":material/timeline:"),
@@ -25,5 +27,7 @@ navigation = st.navigation(
 )
 sidebar.sidebar(navigation.title)
 navigation.run()
-# After the page is drawn, so the first visit never waits for it.
-startup.warm_up_in_background()
+# After the page is drawn, so the first visit never waits for it. Not on the Lesson: it shows
+# runs trained in advance and loads TensorFlow only when someone presses "Train it live".
+if navigation.title != LESSON_TITLE:
+    startup.warm_up_in_background()

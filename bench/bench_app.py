@@ -141,7 +141,7 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.set_default_timeout(120_000)
-            page.goto(url)
+            page.goto(f"{url}/market")
             page.get_by_role("heading", name="Market").wait_for()
             page.wait_for_timeout(read_seconds * 1000)
             first = train_in_browser(page, f"{url}/train")

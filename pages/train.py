@@ -5,6 +5,8 @@ The form, the result and the look-ahead are sections in pages/sections/ (train_*
 
 import streamlit as st
 
+from lstm_core.config import PRESETS
+from pages.sections.lesson_runs import show_preset_reference
 from pages.sections.look_ahead import show_look_ahead
 from pages.sections.train_form import settings_form, start_or_reuse
 from pages.sections.train_result import show_result
@@ -39,4 +41,8 @@ if current is not None:
     if not training:
         show_look_ahead(current)
 elif active_job is None or active_job.finished:
-    st.caption("No model trained yet in this session: choose settings above and press Train.")
+    preset = PRESETS.get(st.session_state.get("preset"))
+    if preset is None or not show_preset_reference(
+        preset.with_changes(ticker=session.current_ticker())
+    ):
+        st.caption("No model trained yet in this session: choose settings above and press Train.")

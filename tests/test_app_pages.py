@@ -56,7 +56,7 @@ def click_train_and_wait(at: AppTest) -> None:
 
 
 def test_market_page_shows_four_facets_from_the_snapshot() -> None:
-    at = new_app().run()
+    at = new_app().switch_page("pages/market.py").run()
     assert not at.exception
     facets = figure(at, 0)
     names = [trace["name"] for trace in facets["data"]]
@@ -78,7 +78,7 @@ def linked_y_axes(layout: dict) -> list[str]:
 
 
 def test_market_toggle_shares_the_price_axis() -> None:
-    at = new_app().run()
+    at = new_app().switch_page("pages/market.py").run()
     assert linked_y_axes(figure(at, 0)["layout"]) == []
     at.toggle[0].set_value(True).run()
     # Three of the four panels follow the fourth's price axis.
@@ -90,7 +90,8 @@ def test_market_page_does_not_import_tensorflow() -> None:
     script = (
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
-        f"at = AppTest.from_file({APP!r}, default_timeout=60).run()\n"
+        f"at = AppTest.from_file({APP!r}, default_timeout=60)\n"
+        "at.switch_page('pages/market.py').run()\n"
         "assert not at.exception, at.exception\n"
         # A second run: the background warm-up must not start outside a real server.
         "at.run()\n"
@@ -103,7 +104,7 @@ def test_market_page_does_not_import_tensorflow() -> None:
 
 
 def test_chosen_ticker_stays_chosen_on_the_train_page() -> None:
-    at = new_app().run()
+    at = new_app().switch_page("pages/market.py").run()
     at.selectbox(key="market_ticker").set_value("AMZN").run()
     at.switch_page("pages/train.py").run()
     assert at.selectbox[1].value == "AMZN"
@@ -167,7 +168,7 @@ def test_other_pages_render_without_a_trained_model(page: str) -> None:
 def test_summary_table_matches_the_snapshot() -> None:
     from lstm_core import data
 
-    at = new_app().run()
+    at = new_app().switch_page("pages/market.py").run()
     summary = at.dataframe[0].value
     frame = pd.read_csv(data.SNAPSHOT_PATH)
     msft = frame[frame["Ticker"] == "MSFT"]
@@ -183,7 +184,7 @@ def test_refresh_failure_says_so_and_keeps_the_data(monkeypatch) -> None:
         raise RefreshError("Yahoo Finance could not be reached (no network?).")
 
     monkeypatch.setattr(data, "refresh_from_yahoo", offline)
-    at = new_app().run()
+    at = new_app().switch_page("pages/market.py").run()
     next(button for button in at.button if button.label == "Refresh from Yahoo Finance").click()
     at.run()
     assert not at.exception
@@ -204,7 +205,7 @@ def test_refresh_success_replaces_the_data_and_says_when(monkeypatch) -> None:
         description="Refreshed from Yahoo Finance on 2026-11-28 14:00 UTC",
     )
     monkeypatch.setattr(data, "refresh_from_yahoo", lambda *arguments, **keywords: newer)
-    at = new_app().run()
+    at = new_app().switch_page("pages/market.py").run()
     next(button for button in at.button if button.label == "Refresh from Yahoo Finance").click()
     at.run()
     assert not at.exception

@@ -41,7 +41,7 @@ def shot(page, name: str) -> None:
 
 
 def test_a_person_trains_the_quick_demo_in_a_real_browser(server: str, browser) -> None:
-    page = open_page(browser, server)
+    page = open_page(browser, f"{server}/market")
     page.get_by_role("heading", name="Market").wait_for()
     # Four facet titles drawn by plotly in the page.
     for title in ("Apple (AAPL)", "Alphabet (Google) (GOOG)", "Microsoft (MSFT)", "Amazon (AMZN)"):
@@ -87,7 +87,7 @@ def test_uploading_files_in_a_real_browser(server: str, browser, tmp_path) -> No
     """A bad CSV gets one sentence and loses nothing; a Yahoo export then replaces the data."""
     import pandas as pd
 
-    page = open_page(browser, server)
+    page = open_page(browser, f"{server}/market")
     page.get_by_role("heading", name="Market").wait_for()
     bad = tmp_path / "notes.csv"
     bad.write_text("name,comment\nalice,hello\nbob,world\n")

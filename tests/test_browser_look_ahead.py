@@ -21,7 +21,7 @@ def test_a_person_backtests_the_quick_demo_and_looks_ahead(server: str, browser)
     context = browser.new_context(viewport={"width": 1400, "height": 2400})
     page = context.new_page()
     page.set_default_timeout(90_000)
-    page.goto(server)
+    page.goto(f"{server}/market")
     page.get_by_role("heading", name="Market").wait_for()
 
     page.get_by_role("link", name="Backtest").click()

@@ -94,6 +94,7 @@ def test_a_shared_link_opened_first_on_a_fresh_server_shows_the_app(tmp_path, br
     # Each link's text starts with its Material icon's ligature name (such as "show_chart").
     labels = [line for line in navigation if line.strip() and not re.fullmatch(r"[a-z_]+", line)]
     assert labels == [
+        "Lesson",
         "Market",
         "Train & Predict",
         "Compare runs",
@@ -111,7 +112,7 @@ def test_three_people_train_at_once_and_each_gets_their_own_deterministic_result
     market_context = browser.new_context(viewport={"width": 1300, "height": 1000})
     market = market_context.new_page()
     market.set_default_timeout(120_000)
-    market.goto(server.url)
+    market.goto(f"{server.url}/market")
     market.get_by_role("heading", name="Market").wait_for()
 
     sessions = [open_train_page(browser, server, config) for config in THREE_USERS]
@@ -126,7 +127,7 @@ def test_three_people_train_at_once_and_each_gets_their_own_deterministic_result
 
     # While the three train, the fourth opens the Market page again and sees all of it.
     market_opened = time.perf_counter()
-    market.goto(server.url)
+    market.goto(f"{server.url}/market")
     market.get_by_role("heading", name="Market").wait_for()
     for title in FACET_TITLES:
         market.get_by_text(title, exact=True).first.wait_for()

@@ -227,7 +227,7 @@ def test_compare_draws_one_chart_per_company(tmp_path, monkeypatch) -> None:
 
 def test_market_zoom_fits_the_price_axis_and_rows_use_one_format() -> None:
     """Item 10 on Market: three months are not a flat line; prices to the cent, volumes 1,234."""
-    at = new_app().run()
+    at = new_app().switch_page("pages/market.py").run()
     at.radio(key="market_period").set_value("3 months").run()
     assert not at.exception
     detail = json.loads(at.get("plotly_chart")[1].proto.spec)

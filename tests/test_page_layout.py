@@ -57,7 +57,7 @@ def streamlit_imports(path: Path) -> list[str]:
 def test_the_pages_folder_holds_exactly_the_navigation_pages() -> None:
     on_disk = {f"pages/{path.name}" for path in PAGES.glob("*.py")}
     assert navigation_pages() == on_disk
-    assert len(on_disk) == 6
+    assert len(on_disk) == 7
 
 
 def test_the_helper_packages_say_they_are_not_pages() -> None:

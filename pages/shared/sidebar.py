@@ -19,6 +19,7 @@ from pages.shared.jobs import (
     shows_progress_itself,
     training_runner,
 )
+from pages.shared.presenting import presenting_toggle
 from pages.shared.session import (
     APP_RAN_KEY,
     JOB_PAGE_KEY,
@@ -34,6 +35,7 @@ def sidebar(current_page: str | None = None) -> None:
     st.session_state[APP_RAN_KEY] = True
     st.session_state[PAGE_KEY] = current_page
     with st.sidebar:
+        presenting_toggle()
         st.caption(f"Data: {plain(price_data().description)}")
         _sidebar_cluster()
         _sidebar_store_problems(current_page)
