@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages.sections.look_ahead import show_look_ahead
 from pages.sections.train_form import settings_form, start_or_reuse
+from pages.sections.train_link import keep_address, open_link_result, reopened_note
 from pages.sections.train_result import show_result
 from pages.sections.train_settings import init_form
 from pages.shared import jobs, session
@@ -21,6 +22,7 @@ st.write(
 )
 jobs.collect_finished_job()
 init_form()
+open_link_result()
 chosen = settings_form()
 if chosen is not None:
     start_or_reuse(chosen)
@@ -34,8 +36,11 @@ if active_job is not None and not active_job.finished:
 current = session.current_result()
 if current is not None:
     training = active_job is not None and not active_job.finished
+    if not training:
+        reopened_note(current)
     show_result(current, previous=training)
     if not training:
         show_look_ahead(current)
 elif active_job is None or active_job.finished:
     st.caption("No model trained yet in this session: choose settings above and press Train.")
+keep_address()

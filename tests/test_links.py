@@ -1,0 +1,221 @@
+"""Links open results: stored runs are found, reopened without training, and reused by groups.
+
+Trainings are counted by wrapping lstm_core.model.pipeline.run_training, which every training
+job calls; a fresh AppTest is a fresh session (a new browser on a shared link, or a reload).
+"""
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import update
+from streamlit.testing.v1 import AppTest
+
+from lstm_core import data
+from lstm_core.config import TrainConfig
+from lstm_core.data import series_fingerprint
+from lstm_core.errors import StoreError
+from lstm_core.experiments.reuse import find_stored_runs, network_layers, reopen_run
+from lstm_core.experiments.store import RunStore
+from lstm_core.experiments.store_database import RUNS
+from lstm_core.model import pipeline
+from lstm_core.model.results import RunResult
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TINY = TrainConfig(ticker="MSFT", lag=10, batch_size=64, epochs=1, units=(8, 8), dense_units=4)
+
+
+def fake_run(config: TrainConfig, fingerprint: str, rmse: float, stopped: bool = False) -> Any:
+    """A stored-run stand-in with every field the store keeps; no training."""
+    dates = pd.bdate_range("2021-01-04", periods=3)
+    result = RunResult(
+        config=config,
+        n_train=10,
+        n_test=3,
+        metrics={
+            forecaster: {
+                "rmse": value,
+                "mae": value,
+                "mape": 1.0,
+                "mase": 1.0,
+                "mse_scaled": 1.0,
+                "direction_accuracy": 50.0,
+            }
+            for forecaster, value in (("lstm", rmse), ("persistence", 2.0))
+        },
+        loss_history=[1.0],
+        test_dates=dates,
+        actual=np.array([1.0, 2.0, 3.0]),
+        predicted=np.array([1.0, 2.0, 3.0]),
+        persistence=np.array([1.0, 1.0, 2.0]),
+        seconds=1.5,
+        stopped=stopped,
+        epochs_completed=config.epochs,
+        finished_at="2026-01-01 10:00:00 UTC",
+    )
+    result.data_fingerprint = fingerprint
+    return result
+
+
+class TrainingCounter:
+    """Wraps run_training: counts the trainings and still trains."""
+
+    def __init__(self) -> None:
+        self.configs: list[TrainConfig] = []
+        self.real = pipeline.run_training
+
+    def __call__(self, config, series, **options):
+        self.configs.append(config)
+        return self.real(config, series, **options)
+
+
+@pytest.fixture
+def counter(monkeypatch) -> TrainingCounter:
+    counting = TrainingCounter()
+    monkeypatch.setattr(pipeline, "run_training", counting)
+    return counting
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> RunStore:
+    monkeypatch.setenv("LSTM_LAB_STORE", str(tmp_path / "runs.sqlite"))
+    return RunStore()
+
+
+def texts(at: AppTest) -> str:
+    parts = []
+    for kind in ("markdown", "info", "warning", "error", "success", "caption"):
+        parts.extend(str(element.value) for element in at.get(kind))
+    return "\n".join(parts)
+
+
+def wait_for_job(at: AppTest) -> None:
+    # A safety bound only, so a broken job cannot hang the suite; no speed is asserted.
+    for _ in range(600):
+        job = at.session_state["training_job"] if "training_job" in at.session_state else None
+        if job is None or job.collected:
+            break
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+
+
+def test_stored_runs_match_on_config_seed_and_data_only(store) -> None:
+    other_seed = TINY.with_changes(seed=7)
+    ids = {
+        "match": store.save(fake_run(TINY, "abc", 1.0)),
+        "other data": store.save(fake_run(TINY, "xyz", 1.0)),
+        "stopped": store.save(fake_run(other_seed, "abc", 1.0, stopped=True)),
+        "newer match": store.save(fake_run(TINY, "abc", 1.1)),
+    }
+    asked = [TINY, other_seed, TINY.with_changes(seed=99)]
+    matches = find_stored_runs(store, asked, "abc")
+    # The newest complete run of the first config; the stopped seed-7 run is not reused.
+    assert matches.run_ids == {0: ids["newer match"]}
+    assert matches.skipped == 0 and matches.skipped_sentence() is None
+
+
+def test_a_stored_config_that_no_longer_validates_is_skipped_with_a_sentence(store) -> None:
+    run_id = store.save(fake_run(TINY, "abc", 1.0))
+    old = json.dumps(TINY.to_dict() | {"learning_rate": 5.0})
+    with store.engine.begin() as connection:
+        connection.execute(update(RUNS).where(RUNS.c.id == run_id).values(config=old))
+    matches = find_stored_runs(store, [TINY.with_changes(learning_rate=5.0 / 5000)], "abc")
+    assert matches.run_ids == {}
+    assert matches.skipped == 1
+    assert matches.skipped_sentence() == (
+        "1 saved run on these data came from an older version whose settings no longer "
+        "validate (learning_rate must be above 0 and at most 1, got 5.0), so none of them "
+        "was reused."
+    )
+    with pytest.raises(StoreError, match="older version whose settings no longer validate"):
+        reopen_run(store, run_id, pd.Series(dtype=float), "abc")
+
+
+def test_network_layers_count_what_keras_counts() -> None:
+    from lstm_core.model.network import build_model, layer_parameter_counts
+
+    for config in (TINY, TINY.with_changes(units=(5,), dense_units=0)):
+        assert network_layers(config) == layer_parameter_counts(build_model(config))
+
+
+def test_a_link_reopens_a_stored_run_in_a_fresh_session_without_training(store, counter) -> None:
+    series = data.load_snapshot().series("MSFT")
+    trained = pipeline.run_training(TINY, series)
+    trained.data_fingerprint = series_fingerprint(series)
+    run_id = store.save(trained)
+    counter.configs.clear()
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    for name, value in TINY.to_query().items():
+        at.query_params[name] = value
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert counter.configs == []
+    shown = texts(at)
+    assert (
+        f"Saved run #{run_id}: trained {trained.finished_at} in {trained.seconds:,.1f} s" in shown
+    )
+    assert "Train again" in [button.label for button in at.button]
+    assert f"Result: {TINY.label()}" in [header.value for header in at.subheader]
+    shown_run = at.session_state["results"][at.session_state["current_result"]]
+    assert shown_run.run_id == run_id
+    np.testing.assert_allclose(shown_run.predicted, trained.predicted)
+    assert shown_run.model is not None
+
+    # Going to another page and back keeps the run in the address.
+    at.switch_page("pages/market.py").run()
+    at.switch_page("pages/train.py").run()
+    assert at.query_params["seed"] in ("42", ["42"])
+    assert at.query_params["lag"] in ("10", ["10"])
+    assert counter.configs == []
+
+    # Train again trains exactly once.
+    next(button for button in at.button if button.label == "Train again").click().run()
+    wait_for_job(at)
+    assert counter.configs == [TINY]
+
+
+def test_a_link_to_a_run_not_in_the_store_falls_back_to_its_settings(store, counter) -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for name, value in TINY.with_changes(seed=5).to_query().items():
+        at.query_params[name] = value
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert "No saved run has this link's settings on these data" in texts(at)
+    assert at.number_input(key="form_seed").value == 5
+    assert at.slider(key="form_lag").value == 10
+    assert counter.configs == []
+
+
+def test_a_repeated_seed_group_in_a_fresh_session_trains_nothing(store, counter) -> None:
+    def repeat_group() -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.session_state["train_settings"] = TINY
+        at.switch_page("pages/compare.py").run()
+        at.slider(key="seed_count").set_value(2).run()
+        next(b for b in at.button if b.label.startswith("Your last settings")).click().run()
+        wait_for_job(at)
+        return at
+
+    repeat_group()
+    assert counter.configs == [TINY, TINY.with_changes(seed=7)]
+    assert len(store.table()) == 2
+    counter.configs.clear()
+
+    at = repeat_group()
+    assert counter.configs == []
+    assert "All 2 runs were already saved" in texts(at)
+    assert len(store.table()) == 2
+    assert "**MSFT lag 10, batch 64, 1 epochs**, 2 seeds" in texts(at)
+
+    # A run deleted (here straight in the store, as another tab would) leaves the summary.
+    store.delete([int(store.table()["id"].iloc[0])])
+    at.run()
+    assert "**MSFT lag 10, batch 64, 1 epochs**, 1 seeds" in texts(at)
+    assert "1 run of this group was deleted from the saved runs" in texts(at)
