@@ -134,7 +134,7 @@ def test_a_stored_config_that_no_longer_validates_is_skipped_with_a_sentence(sto
         "was reused."
     )
     with pytest.raises(StoreError, match="older version whose settings no longer validate"):
-        reopen_run(store, run_id, pd.Series(dtype=float), "abc")
+        reopen_run(store, run_id, lambda ticker: pd.Series(dtype=float))
 
 
 def test_network_layers_count_what_keras_counts() -> None:
@@ -219,3 +219,30 @@ def test_a_repeated_seed_group_in_a_fresh_session_trains_nothing(store, counter)
     at.run()
     assert "**MSFT lag 10, batch 64, 1 epochs**, 1 seeds" in texts(at)
     assert "1 run of this group was deleted from the saved runs" in texts(at)
+
+
+def test_inside_opens_a_saved_run_and_day_from_a_link(store, counter) -> None:
+    series = data.load_snapshot().series("MSFT")
+    trained = pipeline.run_training(TINY, series)
+    trained.data_fingerprint = series_fingerprint(series)
+    run_id = store.save(trained)
+    day = trained.test_dates[5].strftime("%Y-%m-%d")
+    counter.configs.clear()
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["run"] = str(run_id)
+    at.query_params["day"] = day
+    at.switch_page("pages/inside.py").run()
+    assert not at.exception
+    assert at.select_slider(key="inside_day").value == day
+    assert f"The model: {TINY.label()}" in [header.value for header in at.subheader]
+    # The page's NumPy forward pass on the stored model gives Keras' stored prediction.
+    assert f"${trained.predicted[5]:,.2f}" in texts(at)
+    assert at.query_params["run"] in (str(run_id), [str(run_id)])
+    assert counter.configs == []
+
+    gone = AppTest.from_file(APP, default_timeout=120)
+    gone.query_params["run"] = str(run_id + 1)
+    gone.switch_page("pages/inside.py").run()
+    assert not gone.exception
+    assert f"Run {run_id + 1} from this link is not among the saved runs" in texts(gone)

@@ -10,14 +10,15 @@ from an older version) is never reused; the caller says so in one sentence.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from lstm_core.config import TrainConfig
-from lstm_core.errors import StoreError
+from lstm_core.data import series_fingerprint
+from lstm_core.errors import LabError, StoreError
 from lstm_core.preprocessing import prepare_config
 
 
@@ -93,13 +94,17 @@ def network_layers(config: TrainConfig) -> list[tuple[str, str, int]]:
 
 
 def reopen_run(
-    store: Any, run_id: int, series: pd.Series, fingerprint: str, with_model: bool = False
+    store: Any,
+    run_id: int,
+    series_for: Callable[[str], pd.Series],
+    with_model: bool = False,
 ) -> Any:
     """A stored run as the result pages show a fresh one: test predictions, history, metrics,
-    the prepared data recomputed from `series` (cheap, no training), its layers, and with
-    `with_model` its Keras model (this imports TensorFlow).
+    the prepared data recomputed from `series_for(ticker)` (cheap, no training), its layers,
+    and with `with_model` its Keras model (this imports TensorFlow).
 
-    StoreError when the run is gone, or its config no longer validates (an older version).
+    StoreError when the run is gone, its config no longer validates (an older version), or it
+    was trained on other prices than `series_for` gives (its test days would not line up).
     """
     try:
         result = store.load(run_id)
@@ -108,8 +113,23 @@ def reopen_run(
             f"Saved run {run_id} came from an older version whose settings no longer validate "
             f"({error}), so it is not reopened."
         ) from error
-    result.prepared = prepare_config(series, result.config)
-    result.n_train = result.prepared.train_count
+    series = series_for(result.config.ticker)
+    fingerprint = series_fingerprint(series)
+    stored_fingerprint = getattr(result, "data_fingerprint", "")
+    other_data = StoreError(
+        f"Saved run {run_id} was trained on other {result.config.ticker} prices than the ones "
+        "loaded now (refreshed or uploaded since), so it cannot be reopened on them."
+    )
+    if stored_fingerprint and stored_fingerprint != fingerprint:
+        raise other_data
+    try:
+        prepared = prepare_config(series, result.config)
+    except LabError as error:
+        raise other_data from error
+    if not prepared.test_dates.equals(result.test_dates):
+        raise other_data
+    result.prepared = prepared
+    result.n_train = prepared.train_count
     result.layers = network_layers(result.config)
     result.data_fingerprint = fingerprint
     result.reopened = True

@@ -243,6 +243,7 @@ class RunStore:
             finished_at=row["created_at"],
         )
         result.run_id = int(row["id"])
+        result.data_fingerprint = row["data_fingerprint"]
         apply_extras = getattr(result, "apply_extras", None)
         if row["extras"] and callable(apply_extras):
             apply_extras(json.loads(row["extras"]))

@@ -59,7 +59,7 @@ def start_group(configs: list[TrainConfig], kind: str) -> None:
     fingerprint = series_fingerprint(series)
     keys = [run_key(config, fingerprint) for config in configs]
     retrain = bool(st.session_state.get(RETRAIN_KEY))
-    reused = set() if retrain else reuse_saved(configs, keys, series, fingerprint)
+    reused = set() if retrain else reuse_saved(configs, keys, fingerprint)
     new = [config for index, config in enumerate(configs) if index not in reused]
     sentence = reuse.saved_sentence(len(reused), len(configs))
     if not new:
@@ -71,9 +71,7 @@ def start_group(configs: list[TrainConfig], kind: str) -> None:
     jobs.start_job(new, series, kind=kind, group_keys=keys)
 
 
-def reuse_saved(
-    configs: list[TrainConfig], keys: list[str], series: pd.Series, fingerprint: str
-) -> set[int]:
+def reuse_saved(configs: list[TrainConfig], keys: list[str], fingerprint: str) -> set[int]:
     """Which runs of a group need no training: this session's still in the store, or any
     session's complete run of the same config, seed and data (loaded into this session)."""
     known = session.results()
@@ -90,7 +88,7 @@ def reuse_saved(
     for position, run_id in matches.run_ids.items():
         index = missing[position]
         try:
-            known[keys[index]] = saving.reopen(run_id, series, fingerprint)
+            known[keys[index]] = saving.reopen(run_id)
         except (LabError, ValueError) as error:
             st.warning(str(error))
             continue

@@ -29,7 +29,7 @@ def saved_result(config: TrainConfig) -> tuple[Any, str | None]:
     if matches is None or 0 not in matches.run_ids:
         return None, None if matches is None else matches.skipped_sentence()
     try:
-        result = saving.reopen(matches.run_ids[0], series, fingerprint, with_model=True)
+        result = saving.reopen(matches.run_ids[0], with_model=True)
     except (StoreError, LabError, ValueError, OSError) as error:
         return None, str(error)
     session.results()[run_key(config, fingerprint)] = result

@@ -66,14 +66,17 @@ def stored_runs(configs: list[Any], fingerprint: str) -> StoredMatches | None:
         return None
 
 
-def reopen(run_id: int, series: Any, fingerprint: str, with_model: bool = False) -> Any:
-    """A stored run ready for the result pages (see lstm_core.experiments.reuse.reopen_run).
+def reopen(run_id: int, with_model: bool = False) -> Any:
+    """A stored run ready for the result pages (see lstm_core.experiments.reuse.reopen_run),
+    on this session's prices.
 
-    Raises StoreError with a sentence when it is gone or from an older version.
+    Raises StoreError with a sentence when it is gone, from an older version or trained on
+    other prices; DataError when this session's data lacks its ticker.
     """
     from lstm_core.experiments.reuse import reopen_run
+    from pages.shared.session import price_data
 
-    return reopen_run(run_store(), run_id, series, fingerprint, with_model=with_model)
+    return reopen_run(run_store(), run_id, price_data().series, with_model=with_model)
 
 
 def still_saved(runs: list[Any]) -> tuple[list[Any], int]:
