@@ -246,3 +246,81 @@ def test_inside_opens_a_saved_run_and_day_from_a_link(store, counter) -> None:
     gone.switch_page("pages/inside.py").run()
     assert not gone.exception
     assert f"Run {run_id + 1} from this link is not among the saved runs" in texts(gone)
+
+
+def fake_backtest(ratio: float, finished_at: str) -> Any:
+    """A one-fold backtest with a chosen one-day ratio; nothing trains."""
+    from lstm_core.forecasting.backtest_results import BacktestResult, FoldResult
+    from lstm_core.forecasting.folds import FoldPlan
+
+    dates = pd.bdate_range("2021-01-04", periods=3)
+    fold = FoldResult(
+        number=1,
+        plan=FoldPlan(100, 103, 0),
+        origin_date=pd.Timestamp("2020-12-31"),
+        n_train=100,
+        n_validation=0,
+        test_dates=dates,
+        actual=np.array([1.0, 2.0, 3.0]),
+        predicted=np.array([1.0, 2.0, 3.0]),
+        persistence=np.array([1.0, 1.0, 2.0]),
+        metrics={"lstm": {"rmse": ratio}, "persistence": {"rmse": 1.0}},
+        comparison={"rmse_ratio": ratio, "dm_pvalue": 0.5},
+        forecasts=np.empty((0, 2)),
+        fit_seconds=1.0,
+        epochs_completed=1,
+    )
+    return BacktestResult(
+        config=TINY,
+        folds_planned=1,
+        horizon=2,
+        folds=[fold],
+        by_horizon={"days": [1, 2], "lstm": [ratio, ratio], "persistence": [1.0, 1.0]},
+        seconds=2.0,
+        stopped=False,
+        finished_at=finished_at,
+    )
+
+
+def test_saved_backtests_are_listed_newest_first_and_reopen_from_the_list_and_links(
+    store, counter
+) -> None:
+    first = store.save_backtest(fake_backtest(0.5, "2026-01-01 10:00:00 UTC"))
+    second = store.save_backtest(fake_backtest(0.75, "2026-01-02 10:00:00 UTC"))
+
+    def shown_ratios(at: AppTest) -> list[float]:
+        table = next(frame.value for frame in at.dataframe if "ratio" in frame.value.columns)
+        return table["ratio"].tolist()
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/backtest.py").run()
+    assert not at.exception
+    assert shown_ratios(at) == [0.75]
+    picker = at.selectbox(key="saved_backtest_picker")
+    assert picker.options == [
+        f"#{second} MSFT, 2026-01-02 10:00:00 UTC",
+        f"#{first} MSFT, 2026-01-01 10:00:00 UTC",
+    ]
+    assert picker.value == second
+    picker.set_value(first).run()
+    assert shown_ratios(at) == [0.5]
+    assert at.query_params["backtest"] in (str(first), [str(first)])
+
+    linked = AppTest.from_file(APP, default_timeout=120)
+    linked.query_params.update({"backtest": str(first), "folds": "3", "horizon": "2"})
+    linked.switch_page("pages/backtest.py").run()
+    assert shown_ratios(linked) == [0.5]
+    assert linked.slider(key="backtest_folds").value == 3
+    assert linked.slider(key="backtest_horizon").value == 2
+    # Another page and back: the form and the backtest shown stay.
+    linked.switch_page("pages/market.py").run()
+    linked.switch_page("pages/backtest.py").run()
+    assert shown_ratios(linked) == [0.5]
+    assert linked.slider(key="backtest_folds").value == 3
+
+    gone = AppTest.from_file(APP, default_timeout=120)
+    gone.query_params["backtest"] = "99"
+    gone.switch_page("pages/backtest.py").run()
+    assert "Backtest 99 from this link is not among the saved backtests" in texts(gone)
+    assert shown_ratios(gone) == [0.75]
+    assert counter.configs == []
