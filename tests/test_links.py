@@ -324,3 +324,29 @@ def test_saved_backtests_are_listed_newest_first_and_reopen_from_the_list_and_li
     assert "Backtest 99 from this link is not among the saved backtests" in texts(gone)
     assert shown_ratios(gone) == [0.75]
     assert counter.configs == []
+
+
+def test_compare_charts_the_runs_a_link_names_and_keeps_them_in_the_address(store) -> None:
+    ids = [store.save(fake_run(TINY.with_changes(seed=seed), "abc", 1.0)) for seed in (1, 2, 3)]
+
+    def charted(at: AppTest) -> list[str]:
+        losses = next(
+            json.loads(chart.proto.spec)
+            for chart in at.get("plotly_chart")
+            if "compare_losses" in chart.proto.id
+        )
+        return [trace["name"] for trace in losses["data"]]
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["runs"] = f"{ids[0]}-{ids[2]}-77"
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert sorted(charted(at)) == sorted([f"#{ids[0]}", f"#{ids[2]}"])
+    assert "Run 77 from this link is not saved any more" in texts(at)
+    at.switch_page("pages/market.py").run()
+    at.switch_page("pages/compare.py").run()
+    assert at.query_params["runs"] in (f"{ids[0]}-{ids[2]}", [f"{ids[0]}-{ids[2]}"])
+
+    plain = AppTest.from_file(APP, default_timeout=120)
+    plain.switch_page("pages/compare.py").run()
+    assert sorted(charted(plain)) == sorted([f"#{ids[2]}", f"#{ids[1]}"])
