@@ -350,3 +350,25 @@ def test_compare_charts_the_runs_a_link_names_and_keeps_them_in_the_address(stor
     plain = AppTest.from_file(APP, default_timeout=120)
     plain.switch_page("pages/compare.py").run()
     assert sorted(charted(plain)) == sorted([f"#{ids[2]}", f"#{ids[1]}"])
+
+
+def test_tune_shows_the_study_a_link_names(store) -> None:
+    import optuna
+
+    from lstm_core.experiments.tuning import study_storage_url
+
+    optuna.create_study(study_name="MSFT linked", storage=study_storage_url(store))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["study"] = "MSFT linked"
+    at.switch_page("pages/tune.py").run()
+    assert not at.exception
+    assert "Study MSFT linked" in [header.value for header in at.header]
+    at.switch_page("pages/market.py").run()
+    at.switch_page("pages/tune.py").run()
+    assert at.query_params["study"] in ("MSFT linked", ["MSFT linked"])
+
+    gone = AppTest.from_file(APP, default_timeout=120)
+    gone.query_params["study"] = "MSFT deleted"
+    gone.switch_page("pages/tune.py").run()
+    assert "The study this link names is not in the study file" in texts(gone)
+    assert "Study MSFT deleted" not in [header.value for header in gone.header]
