@@ -7,7 +7,7 @@ import streamlit as st
 
 from lstm_core import charts
 from lstm_core.config import QUICK_DEMO
-from pages.sections.inside_link import chosen_run, keep_address
+from pages.sections.inside_link import LINKED_DAY_KEY, chosen_run, keep_address
 from pages.shared import jobs, session
 
 session.ensure_navigation()
@@ -122,7 +122,10 @@ def show_inside(result: Any) -> None:
     st.subheader(f"The model: {result.label()}")
     dates = [date.strftime("%Y-%m-%d") for date in result.test_dates]
     if st.session_state.get("inside_day") not in dates:
+        if st.session_state.pop(LINKED_DAY_KEY, None) is not None:
+            st.warning("This link's day is not a test day of this run; showing the middle one.")
         st.session_state["inside_day"] = dates[len(dates) // 2]
+    st.session_state.pop(LINKED_DAY_KEY, None)
     chosen = st.select_slider(
         "Test day to explain",
         options=dates,

@@ -193,6 +193,18 @@ def test_a_link_to_a_run_not_in_the_store_falls_back_to_its_settings(store, coun
     assert counter.configs == []
 
 
+def test_a_link_with_unusable_settings_is_not_looked_up(store, counter) -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lag"] = "many"
+    at.switch_page("pages/train.py").run()
+    reason = "lag must be a whole number, got 'many'"
+    assert [warning.value for warning in at.warning] == [
+        f"The settings in this link could not be used ({reason}); showing the defaults."
+    ]
+    assert "No saved run has this link's settings" not in texts(at)
+    assert counter.configs == []
+
+
 def test_a_repeated_seed_group_in_a_fresh_session_trains_nothing(store, counter) -> None:
     def repeat_group() -> AppTest:
         at = AppTest.from_file(APP, default_timeout=120)
@@ -240,6 +252,13 @@ def test_inside_opens_a_saved_run_and_day_from_a_link(store, counter) -> None:
     assert f"${trained.predicted[5]:,.2f}" in texts(at)
     assert at.query_params["run"] in (str(run_id), [str(run_id)])
     assert counter.configs == []
+
+    wrong_day = AppTest.from_file(APP, default_timeout=120)
+    wrong_day.query_params.update({"run": str(run_id), "day": "1999-01-01"})
+    wrong_day.switch_page("pages/inside.py").run()
+    assert "This link's day is not a test day of this run" in texts(wrong_day)
+    middle = trained.test_dates[len(trained.test_dates) // 2].strftime("%Y-%m-%d")
+    assert wrong_day.select_slider(key="inside_day").value == middle
 
     gone = AppTest.from_file(APP, default_timeout=120)
     gone.query_params["run"] = str(run_id + 1)

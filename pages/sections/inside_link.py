@@ -15,6 +15,8 @@ PICKER_KEY = "inside_run_id"
 LOADED_KEY = "inside_loaded_run"
 """The saved run opened here (with its model), so moving the day slider does not reload it."""
 LINK_READ_KEY = "_inside_link_read"
+LINKED_DAY_KEY = "_inside_linked_day"
+"""The link's day, until the page has checked that the run has it."""
 SEEN_CURRENT_KEY = "_inside_seen_current"
 """This session's newest run when the picker last followed it."""
 
@@ -71,6 +73,7 @@ def read_link(choices: dict[int, str]) -> None:
     st.session_state[PICKER_KEY] = run_id
     if "day" in params:
         st.session_state["inside_day"] = params["day"]
+        st.session_state[LINKED_DAY_KEY] = params["day"]
 
 
 def follow_new_training(choices: dict[int, str]) -> None:

@@ -13,7 +13,7 @@ from lstm_core.config import TrainConfig
 from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError, StoreError
 from lstm_core.execution.jobs import run_key
-from pages.sections.train_settings import SETTINGS_KEY
+from pages.sections.train_settings import SETTINGS_KEY, settings_from_query
 from pages.shared import jobs, saving, session
 
 LINK_CHECKED_KEY = "_train_link_checked"
@@ -53,6 +53,9 @@ def open_link_result() -> None:
         return
     st.session_state[LINK_CHECKED_KEY] = True
     if not st.query_params.to_dict() or session.current_result() is not None:
+        return
+    if settings_from_query()[1] is not None:
+        # init_form has said the link's settings could not be used; there is nothing to find.
         return
     config = st.session_state.get(SETTINGS_KEY)
     if not isinstance(config, TrainConfig):
