@@ -7,7 +7,12 @@ import streamlit as st
 
 from pages.sections.look_ahead import show_look_ahead
 from pages.sections.train_form import settings_form, start_or_reuse
-from pages.sections.train_link import keep_address, open_link_result, reopened_note
+from pages.sections.train_link import (
+    keep_address,
+    load_saved_model,
+    open_link_result,
+    reopened_note,
+)
 from pages.sections.train_result import show_result
 from pages.sections.train_settings import init_form
 from pages.shared import jobs, session
@@ -40,6 +45,7 @@ if current is not None:
         reopened_note(current)
     show_result(current, previous=training)
     if not training:
+        load_saved_model(current)
         show_look_ahead(current)
 elif active_job is None or active_job.finished:
     st.caption("No model trained yet in this session: choose settings above and press Train.")

@@ -29,7 +29,7 @@ def saved_result(config: TrainConfig) -> tuple[Any, str | None]:
     if matches is None or 0 not in matches.run_ids:
         return None, None if matches is None else matches.skipped_sentence()
     try:
-        result = saving.reopen(matches.run_ids[0], with_model=True)
+        result = saving.reopen(matches.run_ids[0])
     except (StoreError, LabError, ValueError, OSError) as error:
         return None, str(error)
     session.results()[run_key(config, fingerprint)] = result
@@ -109,3 +109,18 @@ def reopened_note(result: Any) -> None:
             return
         jobs.start_job(result.config, session.price_data().series(result.config.ticker))
         st.rerun()
+
+
+def load_saved_model(result: Any) -> None:
+    """Give a reopened run its stored model (for the look-ahead and the download), after its
+    result is on the page: loading it imports TensorFlow, which takes seconds on a fresh server."""
+    if not getattr(result, "reopened", False) or result.model is not None:
+        return
+    if getattr(result, "model_missing", False):
+        return
+    try:
+        with st.spinner("Loading the saved model for the look-ahead…"):
+            result.model = saving.run_store().load_model(result.run_id)
+    except (StoreError, ValueError, OSError):
+        # The look-ahead then says the run has no model; asking again each rerun would not help.
+        result.model_missing = True
