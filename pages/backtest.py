@@ -18,6 +18,7 @@ from lstm_core.forecasting.folds import (
     plan_folds,
 )
 from lstm_core.forecasting.forecast import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, check_horizon
+from pages.sections import backtest_link
 from pages.sections.backtest_view import show_backtest
 from pages.shared import jobs, saving, session
 from pages.shared.formatting import plain
@@ -76,6 +77,7 @@ def collect_backtest() -> None:
         st.session_state[BACKTEST_RESULT_KEY] = done.result
         st.session_state.pop("backtest_error", None)
         st.session_state.pop(SAVED_KEY, None)
+        st.session_state[backtest_link.SHOWN_ID_KEY] = None
         if done.result.folds:
             save_backtest(done.result)
 
@@ -83,24 +85,39 @@ def collect_backtest() -> None:
 def save_backtest(result: BacktestResult) -> None:
     """Keep a backtest in the run store; a failure to save is said in the sidebar."""
     try:
-        saving.run_store().save_backtest(result, owner=saving.owner())
+        saved_id = saving.run_store().save_backtest(result, owner=saving.owner())
     except (StoreError, OSError) as error:
         st.session_state[session.STORE_MESSAGE_KEY] = f"This backtest could not be saved: {error}"
+    else:
+        st.session_state[backtest_link.SHOWN_ID_KEY] = saved_id
 
 
-def load_saved_backtest() -> None:
-    """On a session's first visit, show the newest saved backtest (it survives a restart)."""
-    if BACKTEST_RESULT_KEY in st.session_state or SAVED_KEY in st.session_state:
-        return
-    st.session_state[SAVED_KEY] = None
-    try:
-        saved = saving.run_store().latest_backtest(owner=saving.owner())
-    except (StoreError, OSError) as error:
-        st.session_state[session.STORE_MESSAGE_KEY] = f"Saved backtests could not be read: {error}"
-        return
+def show_saved(backtest_id: int) -> None:
+    """Make a saved backtest the one the page shows, at once (nothing retrains)."""
+    saved = backtest_link.open_backtest(backtest_id)
     if saved is not None:
         st.session_state[BACKTEST_RESULT_KEY] = saved
         st.session_state[SAVED_KEY] = saved.finished_at
+
+
+def load_saved_backtest(linked: int | None, choices: dict[int, str]) -> None:
+    """On a session's first visit, show the link's saved backtest, else the newest one (it
+    survives a restart); later, the one picked in the list of saved backtests."""
+    picked = backtest_link.just_picked()
+    if picked is not None:
+        show_saved(picked)
+    elif BACKTEST_RESULT_KEY not in st.session_state and SAVED_KEY not in st.session_state:
+        st.session_state[SAVED_KEY] = None
+        if linked is not None and linked not in choices:
+            st.warning(
+                f"Backtest {linked} from this link is not among the saved backtests (it may have "
+                "been deleted); showing the newest instead."
+            )
+        if linked in choices:
+            show_saved(linked)
+        elif choices:
+            show_saved(next(iter(choices)))
+    backtest_link.saved_picker(choices)
 
 
 @st.fragment(run_every=0.5)
@@ -141,7 +158,7 @@ def backtest_form() -> tuple[TrainConfig, int, int] | None:
             "Folds",
             MIN_FOLDS,
             MAX_FOLDS,
-            DEFAULT_FOLDS,
+            None if "backtest_folds" in st.session_state else DEFAULT_FOLDS,
             key="backtest_folds",
             help=f"How many blocks the last {BACKTEST_SHARE:.0%} of the history is cut into. "
             "Each trains a model from scratch, so 5 folds take about 5 trainings.",
@@ -150,7 +167,7 @@ def backtest_form() -> tuple[TrainConfig, int, int] | None:
             "Days ahead",
             MIN_HORIZON,
             MAX_HORIZON,
-            DEFAULT_HORIZON,
+            None if "backtest_horizon" in st.session_state else DEFAULT_HORIZON,
             key="backtest_horizon",
             help="How far ahead each day's forecast goes (each forecast day feeds the next).",
         )
@@ -171,7 +188,9 @@ def main() -> None:
         "price."
     )
     collect_backtest()
-    load_saved_backtest()
+    backtest_link.restore_form(list(setting_choices()))
+    linked = backtest_link.read_link(list(setting_choices()))
+    choices = backtest_link.saved_backtests()
     chosen = backtest_form()
     if chosen is not None:
         start_backtest(*chosen)
@@ -181,13 +200,19 @@ def main() -> None:
     running = st.session_state.get(BACKTEST_JOB_KEY)
     if running is not None and not running.finished:
         live_backtest()
+    load_saved_backtest(linked, choices)
     result: Any = st.session_state.get(BACKTEST_RESULT_KEY)
     if result is not None:
         if st.session_state.get(SAVED_KEY):
-            st.caption(f"Your last backtest, saved {st.session_state[SAVED_KEY]}.")
+            st.caption(
+                f"Saved backtest #{st.session_state[backtest_link.SHOWN_ID_KEY]}, finished "
+                f"{st.session_state[SAVED_KEY]} after {result.seconds:,.1f} s; shown from the run "
+                "store (nothing retrained)."
+            )
         show_backtest(result)
     elif running is None:
         st.caption("No backtest yet in this session: choose settings above and press Run.")
+    backtest_link.keep_address()
 
 
 main()

@@ -7,6 +7,7 @@ import streamlit as st
 
 from lstm_core import charts
 from lstm_core.config import QUICK_DEMO
+from pages.sections.inside_link import LINKED_DAY_KEY, chosen_run, keep_address
 from pages.shared import jobs, session
 
 session.ensure_navigation()
@@ -120,13 +121,18 @@ def show_inside(result: Any) -> None:
     config = result.config
     st.subheader(f"The model: {result.label()}")
     dates = [date.strftime("%Y-%m-%d") for date in result.test_dates]
+    if st.session_state.get("inside_day") not in dates:
+        if st.session_state.pop(LINKED_DAY_KEY, None) is not None:
+            st.warning("This link's day is not a test day of this run; showing the middle one.")
+        st.session_state["inside_day"] = dates[len(dates) // 2]
+    st.session_state.pop(LINKED_DAY_KEY, None)
     chosen = st.select_slider(
         "Test day to explain",
         options=dates,
-        value=dates[len(dates) // 2],
         key="inside_day",
         help="The model predicts this day's price from the lag days before it.",
     )
+    keep_address(result, chosen)
     index = dates.index(chosen)
     window = prepared.x_test[index, :, 0]
     trace = trace_window(result.model, window)
@@ -215,7 +221,7 @@ st.write(
 )
 jobs.collect_finished_job()
 explain()
-current = session.current_result()
+current = chosen_run()
 if current is None or current.model is None or current.prepared is None:
     offer_quick_demo()
 elif current.config.model in NO_GATES:

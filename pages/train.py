@@ -9,6 +9,12 @@ from lstm_core.config import PRESETS
 from pages.sections.lesson_runs import show_preset_reference
 from pages.sections.look_ahead import show_look_ahead
 from pages.sections.train_form import settings_form, start_or_reuse
+from pages.sections.train_link import (
+    keep_address,
+    load_saved_model,
+    open_link_result,
+    reopened_note,
+)
 from pages.sections.train_result import show_result
 from pages.sections.train_settings import init_form
 from pages.shared import jobs, session
@@ -24,6 +30,7 @@ st.write(
 )
 jobs.collect_finished_job()
 init_form()
+open_link_result()
 chosen = settings_form()
 if chosen is not None:
     start_or_reuse(chosen)
@@ -37,8 +44,11 @@ if active_job is not None and not active_job.finished:
 current = session.current_result()
 if current is not None:
     training = active_job is not None and not active_job.finished
+    if not training:
+        reopened_note(current)
     show_result(current, previous=training)
     if not training:
+        load_saved_model(current)
         show_look_ahead(current)
 elif active_job is None or active_job.finished:
     preset = PRESETS.get(st.session_state.get("preset"))
@@ -46,3 +56,4 @@ elif active_job is None or active_job.finished:
         preset.with_changes(ticker=session.current_ticker())
     ):
         st.caption("No model trained yet in this session: choose settings above and press Train.")
+keep_address()

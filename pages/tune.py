@@ -8,6 +8,7 @@ import streamlit as st
 
 from lstm_core.errors import LabError
 from lstm_core.experiments import tuning
+from pages.sections import tune_link
 from pages.sections.tune_form import STUDY_KEY, storage, storage_url, study_form
 from pages.sections.tune_study import live_study, show_study
 from pages.shared import session
@@ -36,9 +37,11 @@ else:
     except LabError as error:
         st.error(plain(error))
     else:
+        tune_link.open_linked_study(storage_url(), earlier_studies)
         study_form(earlier_studies)
         if tune_job is not None and tune_job.state == "stopped":
             st.info("The study was stopped; its finished trials are kept below.")
         shown = st.session_state.get(STUDY_KEY)
         if shown is not None and (tune_job is None or tune_job.finished):
             show_study(*shown)
+tune_link.keep_address()

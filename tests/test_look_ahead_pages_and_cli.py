@@ -200,7 +200,10 @@ def test_backtest_page_runs_folds_in_the_background_and_charts_them() -> None:
     later = AppTest.from_file(APP, default_timeout=120)
     later.switch_page("pages/backtest.py").run()
     assert not later.exception
-    assert any("Your last backtest, saved" in caption.value for caption in later.caption)
+    assert any(
+        "Saved backtest #" in caption.value and "nothing retrained" in caption.value
+        for caption in later.caption
+    )
     bars = chart(later, "One-day error of each fold")
     np.testing.assert_allclose(values(bars["data"][0]["y"]), result.ratios())
 

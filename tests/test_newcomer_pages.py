@@ -89,7 +89,7 @@ def test_seed_progress_shows_under_its_buttons_at_once_and_repeats_are_reused(
     assert not at.exception
     assert at.session_state["training_job"] is job
     assert len(RunStore().table()) == 2
-    assert any("All 2 runs were trained before" in info.value for info in at.info)
+    assert any("All 2 runs were already saved" in info.value for info in at.info)
     assert any("mean" in frame.value.columns for frame in at.dataframe)
 
 

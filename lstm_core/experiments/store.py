@@ -249,6 +249,7 @@ class RunStore:
             finished_at=row["created_at"],
         )
         result.run_id = int(row["id"])
+        result.data_fingerprint = row["data_fingerprint"]
         apply_extras = getattr(result, "apply_extras", None)
         if row["extras"] and callable(apply_extras):
             apply_extras(json.loads(row["extras"]))
@@ -288,6 +289,75 @@ class RunStore:
         with self._begin() as connection:
             content = connection.execute(query).scalar()
         return None if content is None else BacktestResult.from_json(json.loads(content))
+
+    def complete_runs(self, fingerprint: str, owner: str | None = None) -> list[dict[str, Any]]:
+        """Runs trained to the end on data with `fingerprint`, newest first: each run's id,
+        stored config (JSON text, not yet validated), finish time, seconds and whether it has a
+        model. Stopped runs are left out: they are not what their config asks for."""
+        query = select(
+            RUNS.c.id,
+            RUNS.c.config,
+            RUNS.c.created_at,
+            RUNS.c.seconds,
+            RUNS.c.model.is_not(None).label("has_model"),
+        ).where(RUNS.c.data_fingerprint == fingerprint, RUNS.c.stopped == 0)
+        if owner is not None:
+            query = query.where(RUNS.c.owner == owner)
+        with self._begin() as connection:
+            rows = connection.execute(query.order_by(RUNS.c.id.desc())).mappings().all()
+        return [dict(row) | {"has_model": bool(row["has_model"])} for row in rows]
+
+    def existing_ids(self, run_ids: Iterable[int], owner: str | None = None) -> set[int]:
+        """Which of `run_ids` are still in the store (another tab may have deleted some)."""
+        ids = [int(run_id) for run_id in run_ids]
+        if not ids:
+            return set()
+        query = select(RUNS.c.id).where(RUNS.c.id.in_(ids))
+        if owner is not None:
+            query = query.where(RUNS.c.owner == owner)
+        with self._begin() as connection:
+            return {int(run_id) for run_id in connection.execute(query).scalars()}
+
+    def runs_with_model(self, owner: str | None = None) -> list[dict[str, Any]]:
+        """Every run that kept its model, newest first: id, finish time and config JSON."""
+        query = select(RUNS.c.id, RUNS.c.created_at, RUNS.c.config, RUNS.c.stopped).where(
+            RUNS.c.model.is_not(None)
+        )
+        if owner is not None:
+            query = query.where(RUNS.c.owner == owner)
+        with self._begin() as connection:
+            rows = connection.execute(query.order_by(RUNS.c.id.desc())).mappings().all()
+        return [dict(row) for row in rows]
+
+    def backtests(self, owner: str | None = None) -> list[dict[str, Any]]:
+        """Every stored backtest, newest first: id, finish time and ticker (no content)."""
+        query = select(BACKTESTS.c.id, BACKTESTS.c.created_at, BACKTESTS.c.ticker)
+        if owner is not None:
+            query = query.where(BACKTESTS.c.owner == owner)
+        with self._begin() as connection:
+            rows = connection.execute(query.order_by(BACKTESTS.c.id.desc())).mappings().all()
+        return [dict(row) for row in rows]
+
+    def load_backtest(self, backtest_id: int, owner: str | None = None) -> Any:
+        """One stored backtest as a BacktestResult; StoreError when it is gone or unreadable."""
+        from lstm_core.forecasting.backtest_results import BacktestResult
+
+        query = select(BACKTESTS.c.content).where(BACKTESTS.c.id == int(backtest_id))
+        if owner is not None:
+            query = query.where(BACKTESTS.c.owner == owner)
+        with self._begin() as connection:
+            content = connection.execute(query).scalar()
+        if content is None:
+            raise StoreError(
+                f"There is no saved backtest number {backtest_id}; it may have been deleted."
+            )
+        try:
+            return BacktestResult.from_json(json.loads(content))
+        except (ValueError, KeyError, TypeError) as error:
+            raise StoreError(
+                f"Saved backtest {backtest_id} was made by an older version and cannot be read "
+                f"now ({error})."
+            ) from error
 
     def delete(self, run_ids: Iterable[int], owner: str | None = None) -> int:
         """Delete runs by id (only `owner`'s, when given); return how many were deleted."""

@@ -14,12 +14,14 @@ from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import METRIC_LABELS
 from lstm_core.execution.jobs import run_key
+from lstm_core.experiments import reuse
 from lstm_core.experiments import sweeps as experiments
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
-from pages.shared import formatting, jobs, session
+from pages.shared import formatting, jobs, saving, session
 from pages.shared.formatting import plain
 
 SEED_CHOICES = [42, 7, 2024, 1, 99]
+RETRAIN_KEY = "retrain_saved"
 
 # The metrics the seed table shows, named as on the Train page. (A string here would be drawn
 # on the page: Streamlit's magic writes a page script's bare strings.)
@@ -58,22 +60,42 @@ def start_group(configs: list[TrainConfig], kind: str) -> None:
         return
     fingerprint = series_fingerprint(series)
     keys = [run_key(config, fingerprint) for config in configs]
-    new = [
-        config for config, key in zip(configs, keys, strict=True) if key not in session.results()
-    ]
+    retrain = bool(st.session_state.get(RETRAIN_KEY))
+    reused = set() if retrain else reuse_saved(configs, keys, fingerprint)
+    new = [config for index, config in enumerate(configs) if index not in reused]
+    sentence = reuse.saved_sentence(len(reused), len(configs))
     if not new:
         st.session_state["last_group"] = {"kind": kind, "keys": keys}
-        st.info(
-            f"All {len(configs)} runs were trained before with the same settings, seed and data: "
-            "showing them at once."
-        )
+        st.info(sentence)
         return
-    if len(new) < len(configs):
-        st.info(
-            f"{len(configs) - len(new)} of the {len(configs)} runs were trained before with the "
-            f"same settings, seed and data; only the other {len(new)} train now."
-        )
+    if sentence:
+        st.info(sentence)
     jobs.start_job(new, series, kind=kind, group_keys=keys)
+
+
+def reuse_saved(configs: list[TrainConfig], keys: list[str], fingerprint: str) -> set[int]:
+    """Which runs of a group need no training: this session's still in the store, or any
+    session's complete run of the same config, seed and data (loaded into this session)."""
+    known = session.results()
+    in_session = [index for index, key in enumerate(keys) if key in known]
+    kept, _ = saving.still_saved([known[keys[index]] for index in in_session])
+    reused = {index for index in in_session if known[keys[index]] in kept}
+    missing = [index for index in range(len(configs)) if index not in reused]
+    matches = saving.stored_runs([configs[index] for index in missing], fingerprint)
+    if matches is None:
+        return reused
+    skipped = matches.skipped_sentence()
+    if skipped:
+        st.warning(skipped)
+    for position, run_id in matches.run_ids.items():
+        index = missing[position]
+        try:
+            known[keys[index]] = saving.reopen(run_id)
+        except (LabError, ValueError) as error:
+            st.warning(str(error))
+            continue
+        reused.add(index)
+    return reused
 
 
 def spread_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -94,6 +116,13 @@ def show_last_group(kind: str) -> None:
     if not group or group["kind"] != kind:
         return
     runs = [session.results()[key] for key in group["keys"] if key in session.results()]
+    # Computed from the store as it is now: a run deleted in any tab leaves the summary.
+    runs, deleted = saving.still_saved(runs)
+    if deleted:
+        st.caption(
+            f"{deleted} run{' of this group was' if deleted == 1 else 's of this group were'} "
+            "deleted from the saved runs and left out of this summary."
+        )
     if not runs:
         return
     if group["kind"] == "seeds":
@@ -152,6 +181,12 @@ def seed_section() -> None:
     )
     seed_count = st.slider("Seeds per setting", 2, 5, 3, key="seed_count")
     seeds = SEED_CHOICES[:seed_count]
+    st.toggle(
+        "Train again even when a run is already saved",
+        key=RETRAIN_KEY,
+        help="Off: runs with the same settings, seed and data as a saved run are shown from "
+        "the store instead of training again (seed repeats and the sweep below).",
+    )
     ticker = session.current_ticker()
     model_1 = TUTORIAL_MODEL_1.with_changes(ticker=ticker)
     model_2 = TUTORIAL_MODEL_2.with_changes(ticker=ticker)

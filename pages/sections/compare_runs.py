@@ -10,6 +10,7 @@ import streamlit as st
 
 from lstm_core import charts
 from lstm_core.errors import StoreError
+from pages.sections import compare_link
 from pages.shared import saving
 from pages.shared.formatting import plain
 
@@ -128,10 +129,12 @@ def runs_section() -> None:
         },
     )
     rows = list(selection.selection.rows) if selection is not None else []
-    if not rows:
-        rows = list(range(min(2, len(table))))
-        st.caption("Showing the two newest runs; tick rows in the table to choose others.")
-    chosen_ids = [int(table.iloc[row]["id"]) for row in rows]
+    if rows:
+        chosen_ids = [int(table.iloc[row]["id"]) for row in rows]
+    else:
+        chosen_ids, note = compare_link.default_choice([int(run_id) for run_id in table["id"]])
+        st.caption(note)
+    compare_link.keep_address(chosen_ids)
     try:
         chosen = [store.load(run_id) for run_id in chosen_ids]
     except StoreError as error:

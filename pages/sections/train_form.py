@@ -197,6 +197,18 @@ def start_or_reuse(config: TrainConfig) -> None:
         st.session_state[session.CURRENT_KEY] = key
         st.info("Same settings, seed and data as an earlier run: showing that result at once.")
         return
+    from pages.sections.train_link import saved_result
+
+    saved, problem = saved_result(config)
+    if problem:
+        st.warning(problem)
+    if saved is not None:
+        st.session_state[session.CURRENT_KEY] = key
+        st.info(
+            "Same settings, seed and data as a saved run: showing that result at once "
+            "(press Train again beside it to train once more)."
+        )
+        return
     active = session.job()
     if active is not None and not active.finished:
         st.warning("A training is already running. Stop it or wait for it to finish first.")

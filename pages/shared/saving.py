@@ -15,6 +15,7 @@ from lstm_core.errors import StoreError
 from pages.shared.session import STORE_MESSAGE_KEY
 
 if TYPE_CHECKING:
+    from lstm_core.experiments.reuse import StoredMatches
     from lstm_core.experiments.store import RunStore
 
 
@@ -51,3 +52,42 @@ def save_run(result: Any, group: str | None = None) -> None:
         st.session_state[STORE_MESSAGE_KEY] = f"This run could not be saved: {error}"
     else:
         st.session_state.pop(STORE_MESSAGE_KEY, None)
+
+
+def stored_runs(configs: list[Any], fingerprint: str) -> StoredMatches | None:
+    """The store's complete runs of these configs on data with `fingerprint`; None (said in the
+    sidebar) when the store cannot be read, so the caller trains as if nothing were saved."""
+    from lstm_core.experiments.reuse import find_stored_runs
+
+    try:
+        return find_stored_runs(run_store(), configs, fingerprint, owner=owner())
+    except (StoreError, OSError) as error:
+        st.session_state[STORE_MESSAGE_KEY] = f"Saved runs could not be read: {error}"
+        return None
+
+
+def reopen(run_id: int, with_model: bool = False) -> Any:
+    """A stored run ready for the result pages (see lstm_core.experiments.reuse.reopen_run),
+    on this session's prices.
+
+    Raises StoreError with a sentence when it is gone, from an older version or trained on
+    other prices; DataError when this session's data lacks its ticker.
+    """
+    from lstm_core.experiments.reuse import reopen_run
+    from pages.shared.session import price_data
+
+    return reopen_run(run_store(), run_id, price_data().series, with_model=with_model)
+
+
+def still_saved(runs: list[Any]) -> tuple[list[Any], int]:
+    """The runs still in the store (or never saved), and how many were deleted since.
+
+    Summaries use this, so a run deleted in any tab leaves every summary at once.
+    """
+    ids = [run.run_id for run in runs if getattr(run, "run_id", None) is not None]
+    try:
+        existing = run_store().existing_ids(ids, owner=owner())
+    except (StoreError, OSError):
+        return runs, 0
+    kept = [run for run in runs if getattr(run, "run_id", None) in existing | {None}]
+    return kept, len(runs) - len(kept)
