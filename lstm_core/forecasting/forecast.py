@@ -102,7 +102,7 @@ def check_forecast_fits(
 ) -> None:
     """The cheap check before training: the horizon and the validation period can give bands."""
     check_horizon(horizon)
-    check_bands_possible(validation_split_count(price_count - lag, validation_fraction), horizon)
+    check_bands_possible(validation_split_count(price_count, validation_fraction), horizon)
 
 
 def recursive_forecast(
