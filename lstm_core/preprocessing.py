@@ -154,6 +154,11 @@ class PreparedData:
         return self.prices[: self.train_count + self.lag]
 
     @property
+    def trained_through(self) -> pd.Timestamp:
+        """The date of the last training target: the model learned from no later day."""
+        return self.dates[self.lag + self.train_count - 1]
+
+    @property
     def test_dates(self) -> pd.DatetimeIndex:
         """The date of each test target."""
         return self.dates[self.lag + self.test_start :]

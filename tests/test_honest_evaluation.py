@@ -167,6 +167,11 @@ def test_comparison_and_verdict_in_plain_words() -> None:
         "On the validation period the LSTM's typical error is 5.30x the baseline's: the LSTM is "
         "worse than repeating yesterday's price, and the gap is more than luck (p < 0.001)."
     )
+    assert ratio_verdict(worse, period="validation", chose_epoch=True) == (
+        "On the validation period the LSTM's typical error is 5.30x the baseline's: the LSTM is "
+        "worse than repeating yesterday's price, and the gap is more than luck (p < 0.001) "
+        "(this period chose the epoch, so its p-value is optimistic)."
+    )
     assert format_pvalue(0.012) == "p = 0.012"
     too_few = comparison(actual[:2], predicted[:2], last_known[:2], last_known[:2])
     assert too_few["dm_pvalue"] is None

@@ -48,7 +48,13 @@ def train_command(arguments: argparse.Namespace) -> int:
     print(f"data: {prices.description}")
     print(format_table(result.metrics))
     if result.validation is not None:
-        print(ratio_verdict(result.validation["comparison"], period="validation"))
+        print(
+            ratio_verdict(
+                result.validation["comparison"],
+                period="validation",
+                chose_epoch=result.config.patience > 0,
+            )
+        )
     print(ratio_verdict(result.comparison))
     direction = result.comparison["direction_pvalue"]
     print(

@@ -86,7 +86,11 @@ def show_result(result: Any, previous: bool = False) -> None:
     }
     if result.validation is not None:
         st.info(
-            ratio_verdict(result.validation["comparison"], period="validation")
+            ratio_verdict(
+                result.validation["comparison"],
+                period="validation",
+                chose_epoch=result.config.patience > 0,
+            )
             + " Tune your settings on this figure."
         )
     st.info(ratio_verdict(figures))
