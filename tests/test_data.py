@@ -441,7 +441,7 @@ def test_check_enough_rows_message() -> None:
         "The series has 100 prices; a lag of 200 needs at least 252. "
         "Choose a smaller lag or a longer file."
     )
-    # Test days from floor(0.8 n) >= 201 (one training window): n >= 252 (201.6).
+    # Test days from floor(0.1 n); one lag-60 training window needs that to be >= 61: n >= 610.
     with pytest.raises(NotEnoughDataError, match="needs at least 610"):
         data.check_enough_rows(609, 60, 0.1)
     data.check_enough_rows(610, 60, 0.1)  # test days from 61: 1 window trains
