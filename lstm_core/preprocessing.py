@@ -34,18 +34,24 @@ def make_windows(values: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
     return inputs, targets
 
 
-def split_count(window_count: int, train_fraction: float) -> int:
-    """How many of the first windows train: floor(train_fraction * window_count)."""
-    return math.floor(train_fraction * window_count)
+def split_count(count: int, fraction: float) -> int:
+    """floor(fraction * count), robust to binary rounding: 0.7 x 90 gives 63, not 62."""
+    # 0.7 * 90 is 62.99999999999999 in floating point; rounding to 9 places first removes
+    # that error without moving any product that is truly below a whole number.
+    return math.floor(round(fraction * count, 9))
+
+
+def test_start_price(price_count: int, train_fraction: float) -> int:
+    """Index of the first held-out test day among `price_count` prices, whatever the lag."""
+    return split_count(price_count, train_fraction)
 
 
 def minimum_prices(lag: int, train_fraction: float) -> int:
     """The fewest prices that leave at least one training and one test window."""
     length = lag + 2
     while True:
-        windows = length - lag
-        train = split_count(windows, train_fraction)
-        if train >= 1 and windows - train >= 1:
+        first_test = test_start_price(length, train_fraction)
+        if first_test - lag >= 1 and length - first_test >= 1:
             return length
         length += 1
 
@@ -148,6 +154,11 @@ class PreparedData:
         return self.prices[: self.train_count + self.lag]
 
     @property
+    def trained_through(self) -> pd.Timestamp:
+        """The date of the last training target: the model learned from no later day."""
+        return self.dates[self.lag + self.train_count - 1]
+
+    @property
     def test_dates(self) -> pd.DatetimeIndex:
         """The date of each test target."""
         return self.dates[self.lag + self.test_start :]
@@ -206,9 +217,11 @@ def prepare(
 ) -> PreparedData:
     """Window the series, split the windows by time, fit every scale on the training part only.
 
-    The test windows start at floor(train_fraction x windows) whatever the validation share, so
-    runs with and without validation are scored on the same days; the validation windows are
-    the last floor(validation_fraction x windows) before them. Scalers see only the prices the
+    Split by days, not windows: for n prices the test targets are the days from index
+    floor(train_fraction x n) on and the validation targets the floor(validation_fraction x n)
+    days before them, whatever the lag and the validation share, so every setting of one ticker
+    is scored on the same days. A window's inputs may reach back before its period; its target
+    never leaves it. Scalers see only the prices the
     training windows touch, so changing any validation or test price cannot change them (the
     tutorial fitted on test data; we do not).
     """
@@ -225,9 +238,8 @@ def prepare(
     check_fits(
         len(prices), lag, train_fraction, batch_size=1, validation_fraction=validation_fraction
     )
-    window_count = len(prices) - lag
-    test_start = split_count(window_count, train_fraction)
-    validation_count = validation_split_count(window_count, validation_fraction)
+    test_start = test_start_price(len(prices), train_fraction) - lag
+    validation_count = validation_split_count(len(prices), validation_fraction)
     train_count = test_start - validation_count
     scaler = StandardScaler.fit(prices[: train_count + lag])
     dollar_windows, dollar_targets = make_windows(prices, lag)
@@ -259,9 +271,9 @@ def prepare(
     )
 
 
-def validation_split_count(window_count: int, validation_fraction: float) -> int:
-    """How many windows before the test period validate: floor(validation_fraction * windows)."""
-    return math.floor(validation_fraction * window_count)
+def validation_split_count(price_count: int, validation_fraction: float) -> int:
+    """How many days before the test period validate: floor(validation_fraction * prices)."""
+    return split_count(price_count, validation_fraction)
 
 
 def check_fits(
@@ -283,14 +295,13 @@ def check_fits(
             f"{train_fraction:.0%} needs at least {needed}. "
             "Choose a smaller lag or load a longer price history."
         )
-    window_count = price_count - lag
-    validation_count = validation_split_count(window_count, validation_fraction)
+    validation_count = validation_split_count(price_count, validation_fraction)
     if validation_fraction > 0 and validation_count < 1:
         raise NotEnoughDataError(
-            f"A validation share of {validation_fraction:.0%} of {window_count} windows leaves "
-            "no validation window; choose a larger validation share or load a longer history."
+            f"A validation share of {validation_fraction:.0%} of {price_count} days leaves "
+            "no validation day; choose a larger validation share or load a longer history."
         )
-    train_count = split_count(window_count, train_fraction) - validation_count
+    train_count = test_start_price(price_count, train_fraction) - lag - validation_count
     if train_count < 1:
         raise NotEnoughDataError(
             f"A validation share of {validation_fraction:.0%} leaves no training window before "

@@ -232,10 +232,11 @@ def test_fewer_rows_than_the_lag_needs() -> None:
     with pytest.raises(NotEnoughDataError) as caught:
         data.check_enough_rows(length, lag=60, train_fraction=0.8)
     assert str(caught.value) == (
-        "The series has 3 prices; a lag of 60 needs at least 62. "
+        "The series has 3 prices; a lag of 60 needs at least 77. "
         "Choose a smaller lag or a longer file."
     )
-    data.check_enough_rows(length, lag=1, train_fraction=0.5)  # 2 windows: 1 train, 1 test
+    # Test days from floor(0.7 x 3) = 2: window 0 (target day 1) trains, day 2 tests.
+    data.check_enough_rows(length, lag=1, train_fraction=0.7)
 
 
 @pytest.fixture

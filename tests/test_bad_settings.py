@@ -80,7 +80,8 @@ DEFAULTS = {
 
 @pytest.mark.parametrize(
     ("lag", "needed"),
-    [(80, 82), (79, 81), (200, 202)],
+    # The test days start at floor(0.8 n); one training window needs that index >= lag + 1.
+    [(80, 102), (79, 100), (200, 252)],
 )
 def test_a_lag_the_data_cannot_fill_is_refused_in_one_sentence(lag: int, needed: int) -> None:
     at = train_page(short_msft(80))
@@ -104,11 +105,11 @@ def test_a_batch_larger_than_the_training_windows_is_refused_in_one_sentence() -
     fill_form(at, lag=10, batch_size=64)
     press_train(at)
     assert not at.exception
-    # 80 prices, lag 10: 70 windows, the first 80% (56) train.
+    # 80 prices: the test days start at floor(0.8 x 80) = 64; at lag 10, 54 windows train.
     assert [error.value for error in at.error] == [
         (
-            "These settings cannot be trained: The batch size 64 is larger than the 56 training "
-            "windows; choose a batch size of at most 56."
+            "These settings cannot be trained: The batch size 64 is larger than the 54 training "
+            "windows; choose a batch size of at most 54."
         )
     ]
     assert JOB not in at.session_state

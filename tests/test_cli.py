@@ -40,9 +40,9 @@ def test_train_writes_the_documented_json(tmp_path, capsys) -> None:
     result = json.loads(out.read_text())
 
     prices = data.load_snapshot().series("MSFT")
-    windows = len(prices) - 10
-    assert result["n_train"] == math.floor(0.8 * windows)
-    assert result["n_test"] == windows - result["n_train"]
+    # Split by days: the test days start at floor(0.8 x prices); training windows end there.
+    assert result["n_train"] == math.floor(0.8 * len(prices)) - 10
+    assert result["n_test"] == len(prices) - math.floor(0.8 * len(prices))
     assert result["config"]["lag"] == 10 and result["config"]["seed"] == 3
     assert len(result["history"]["loss"]) == 1
 
@@ -146,7 +146,7 @@ def test_every_bad_file_gets_the_readers_sentence(tmp_path, capsys, content, mes
         (["--patience", "2"], "error: patience (early stopping) needs a validation period"),
         (
             ["--validation-fraction", "0.0001", "--lag", "10"],
-            "leaves no validation window",
+            "leaves no validation day",
         ),
     ],
 )
@@ -164,8 +164,9 @@ def test_a_lag_longer_than_the_file_exits_2_with_one_sentence(tmp_path, capsys) 
     status, stdout, stderr = run_cli(["train", "--csv", str(short), "--lag", "60"], capsys)
     assert (status, stdout) == (2, "")
     assert stderr == (
+        # floor(0.8 x 77) = 61 is the first n whose test days leave one lag-60 window to train.
         "error: There are 30 prices; a lag of 60 days with a train share of 80% needs at least "
-        "62. Choose a smaller lag or load a longer price history.\n"
+        "77. Choose a smaller lag or load a longer price history.\n"
     )
 
 
@@ -179,8 +180,8 @@ def test_change_target_with_validation_writes_both_periods(tmp_path, capsys) -> 
     assert result["config"]["validation_fraction"] == 0.1 and result["config"]["patience"] == 0
     prices = data.load_snapshot().series("MSFT").to_numpy()
     windows = len(prices) - 10
-    validation_count = math.floor(0.1 * windows)
-    test_start = math.floor(0.8 * windows)
+    validation_count = math.floor(0.1 * len(prices))
+    test_start = math.floor(0.8 * len(prices)) - 10  # first test window at lag 10
     assert result["n_train"] == test_start - validation_count
     assert result["n_test"] == windows - test_start
     # Persistence on the validation days, by hand: yesterday's price for each of them.

@@ -12,6 +12,7 @@ import math
 import random
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -411,41 +412,45 @@ def test_summary_of_an_unknown_ticker_uses_the_symbol() -> None:
 
 
 def windows_fit(length: int, lag: int, train_fraction: float) -> bool:
-    """The definition, written out: at least one training and one test window."""
-    windows = length - lag
-    train = math.floor(train_fraction * windows)
-    return train >= 1 and windows - train >= 1
+    """The definition, written out: at least one training and one test window.
+
+    The test days start at floor(train_fraction x length), computed exactly with Fraction.
+    """
+    first_test = math.floor(Fraction(str(train_fraction)) * length)
+    return first_test - lag >= 1 and length - first_test >= 1
 
 
 @pytest.mark.parametrize("train_fraction", [0.1, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
 def test_check_enough_rows_matches_the_definition(train_fraction: float) -> None:
     for lag in (1, 2, 5, 30, 60):
-        for length in range(0, lag + 150):
+        for length in range(0, 12 * lag + 150):
             if windows_fit(length, lag, train_fraction):
                 data.check_enough_rows(length, lag, train_fraction)
             else:
                 with pytest.raises(NotEnoughDataError):
                     data.check_enough_rows(length, lag, train_fraction)
         # The page's own check (preprocessing) must agree on the minimum.
-        assert lag + data.minimum_windows(train_fraction) == minimum_prices(lag, train_fraction)
+        first = next(n for n in range(20 * lag + 300) if windows_fit(n, lag, train_fraction))
+        assert minimum_prices(lag, train_fraction) == first
 
 
 def test_check_enough_rows_message() -> None:
     with pytest.raises(NotEnoughDataError) as caught:
         data.check_enough_rows(100, 200, 0.8)
     assert str(caught.value) == (
-        "The series has 100 prices; a lag of 200 needs at least 202. "
+        "The series has 100 prices; a lag of 200 needs at least 252. "
         "Choose a smaller lag or a longer file."
     )
-    with pytest.raises(NotEnoughDataError, match="needs at least 70"):
-        data.check_enough_rows(69, 60, 0.1)
-    data.check_enough_rows(70, 60, 0.1)  # 10 windows: 1 trains, 9 test
+    # Test days from floor(0.1 n); one lag-60 training window needs that to be >= 61: n >= 610.
+    with pytest.raises(NotEnoughDataError, match="needs at least 610"):
+        data.check_enough_rows(609, 60, 0.1)
+    data.check_enough_rows(610, 60, 0.1)  # test days from 61: 1 window trains
 
 
 def test_check_enough_rows_with_a_tiny_train_share() -> None:
-    data.check_enough_rows(1010, 10, 0.001)
-    with pytest.raises(NotEnoughDataError, match="needs at least 1010"):
-        data.check_enough_rows(1009, 10, 0.001)
+    data.check_enough_rows(11000, 10, 0.001)
+    with pytest.raises(NotEnoughDataError, match="needs at least 11000"):
+        data.check_enough_rows(10999, 10, 0.001)
 
 
 @pytest.mark.parametrize(

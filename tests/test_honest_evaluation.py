@@ -28,26 +28,28 @@ def series_of(values: np.ndarray) -> pd.Series:
 
 
 def test_validation_windows_sit_just_before_an_unmoved_test_period() -> None:
-    # 110 prices, lag 10: 100 windows; the test starts at floor(0.8 * 100) = 80 either way.
+    # 110 prices: the test days start at floor(0.8 x 110) = 88 either way: window 78 at lag 10.
+    # Validation: floor(0.15 x 110) = 16 days before them, days 72..87.
     prices = series_of(np.arange(1.0, 111.0))
     plain = prepare(prices, 10, 0.8)
     validated = prepare(prices, 10, 0.8, validation_fraction=0.15)
-    assert (plain.train_count, plain.validation_count, plain.test_start) == (80, 0, 80)
-    assert (validated.train_count, validated.validation_count, validated.test_start) == (65, 15, 80)
+    assert (plain.train_count, plain.validation_count, plain.test_start) == (78, 0, 78)
+    assert (validated.train_count, validated.validation_count, validated.test_start) == (62, 16, 78)
     assert np.array_equal(validated.test_actual, plain.test_actual)
-    assert validated.test_actual[0] == 91.0  # window 80 holds prices 81..90, its target is 91
-    assert validated.validation_actual.tolist() == list(np.arange(76.0, 91.0))
-    assert validated.validation_last_known.tolist() == list(np.arange(75.0, 90.0))
-    assert validated.validation_dates[0] == prices.index[75]
-    # The level scaler saw only the prices the 65 training windows touch: 1..75.
-    assert validated.scaler.mean == pytest.approx(np.arange(1.0, 76.0).mean())
-    assert len(validated.x_validation) == len(validated.y_validation) == 15
+    assert validated.test_actual[0] == 89.0  # window 78 holds prices 79..88, its target is 89
+    assert validated.validation_actual.tolist() == list(np.arange(73.0, 89.0))
+    assert validated.validation_last_known.tolist() == list(np.arange(72.0, 88.0))
+    assert validated.validation_dates[0] == prices.index[72]
+    # The level scaler saw only the prices the 62 training windows touch: 1..72.
+    assert validated.scaler.mean == pytest.approx(np.arange(1.0, 73.0).mean())
+    assert len(validated.x_validation) == len(validated.y_validation) == 16
 
 
 def test_change_target_by_hand() -> None:
     prices = series_of(np.array([100.0, 110.0, 121.0, 108.9, 130.68, 117.612, 141.1344]))
-    prepared = prepare(prices, 2, 0.6, target="change")
-    # 5 windows, floor(0.6 * 5) = 3 train. Their targets' log changes: log 1.1, log 0.9, log 1.2.
+    prepared = prepare(prices, 2, 0.72, target="change")
+    # Test days from floor(0.72 x 7) = 5, so windows 0..2 (targets 2..4) train.
+    # Their targets' log changes: log 1.1, log 0.9, log 1.2.
     changes = np.log([1.1, 0.9, 1.2])
     assert prepared.change_scaler.scale == pytest.approx(changes.std())
     scale = changes.std()
@@ -84,13 +86,14 @@ def test_change_scaler_refuses_nothing_and_flat_series_gets_scale_one() -> None:
 
 def test_validation_that_leaves_no_window_is_refused_with_a_sentence() -> None:
     with pytest.raises(NotEnoughDataError) as raised:
-        check_fits(20, 10, 0.8, 1, validation_fraction=0.05)
+        check_fits(19, 10, 0.8, 1, validation_fraction=0.05)  # floor(0.95) = 0 days
     assert str(raised.value) == (
-        "A validation share of 5% of 10 windows leaves no validation window; choose a larger "
+        "A validation share of 5% of 19 days leaves no validation day; choose a larger "
         "validation share or load a longer history."
     )
     with pytest.raises(NotEnoughDataError) as raised:
-        check_fits(20, 10, 0.25, 1, validation_fraction=0.2)
+        # Test days from 15, 12 validation days before them: no room for a lag-10 window.
+        check_fits(60, 10, 0.25, 1, validation_fraction=0.2)
     assert str(raised.value).startswith("A validation share of 20% leaves no training window")
 
 
@@ -164,6 +167,11 @@ def test_comparison_and_verdict_in_plain_words() -> None:
         "On the validation period the LSTM's typical error is 5.30x the baseline's: the LSTM is "
         "worse than repeating yesterday's price, and the gap is more than luck (p < 0.001)."
     )
+    assert ratio_verdict(worse, period="validation", chose_epoch=True) == (
+        "On the validation period the LSTM's typical error is 5.30x the baseline's: the LSTM is "
+        "worse than repeating yesterday's price, and the gap is more than luck (p < 0.001) "
+        "(this period chose the epoch, so its p-value is optimistic)."
+    )
     assert format_pvalue(0.012) == "p = 0.012"
     too_few = comparison(actual[:2], predicted[:2], last_known[:2], last_known[:2])
     assert too_few["dm_pvalue"] is None
@@ -195,7 +203,7 @@ def test_a_run_with_validation_reports_both_periods(synthetic_series) -> None:
     assert plain.validation is None
     assert np.array_equal(plain.actual, validated.actual)
     period = validated.validation
-    assert period["n"] == math.floor(0.1 * (300 - 10))
+    assert period["n"] == 30  # floor(0.1 x 300 prices), whatever the lag
     assert period["comparison"]["rmse_ratio"] == pytest.approx(
         period["metrics"]["lstm"]["rmse"] / period["metrics"]["persistence"]["rmse"]
     )

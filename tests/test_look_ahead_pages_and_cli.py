@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from pathlib import Path
 
@@ -46,6 +47,12 @@ def test_forecast_cli_writes_forecast_bands_and_coverage(tmp_path, capsys) -> No
     assert set(written["coverage"]) == {"80", "95"}
     assert set(written["coverage"]["95"]) == {"1", "5", "H"}
     assert "the 80% band held" in stdout and "holidays are not known" in stdout
+    # The last training target sits right before the validation days, which end where the
+    # test days start (floor(0.8 n)); the model learned from no later day.
+    dates = data.load_snapshot().series("MSFT").index
+    last_trained = dates[math.floor(0.8 * len(dates)) - math.floor(0.1 * len(dates)) - 1]
+    assert written["trained_through"] == f"{last_trained:%Y-%m-%d}"
+    assert f"trained on days up to {last_trained:%Y-%m-%d}" in stdout
 
 
 def test_backtest_cli_writes_folds_and_errors_by_horizon(tmp_path, capsys) -> None:
@@ -146,6 +153,10 @@ def test_look_ahead_section_draws_the_fan_chart_and_coverage() -> None:
         f"{ahead.coverage[0.8][5]:.0%} at 5 days and {ahead.coverage[0.8][10]:.0%} at 10 days"
     ) in text
     assert any("holidays are not known" in caption.value for caption in at.caption)
+    trained_through = f"{result.prepared.trained_through:%Y-%m-%d}"
+    assert any(
+        f"trained on days up to {trained_through}" in caption.value for caption in at.caption
+    )
 
     at.slider(key="ahead_horizon").set_value(3).run()
     assert not at.exception

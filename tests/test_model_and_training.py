@@ -80,7 +80,7 @@ def test_stop_request_ends_training_and_keeps_the_model(synthetic_series) -> Non
         TINY.with_changes(epochs=5, batch_size=8), prepared, should_stop=stop_after_three_batches
     )
     assert outcome.stopped
-    # 232 windows at batch 8 are 29 batches, run as one call per epoch. The stop request is
+    # 230 windows at batch 8 are 29 batches, run as one call per epoch. The stop request is
     # polled once before training, after each call and at each epoch's end: the third poll
     # (at the end of the first epoch) ends training after the first of five epochs.
     assert calls["batches"] == 3
@@ -92,9 +92,10 @@ def test_stop_request_ends_training_and_keeps_the_model(synthetic_series) -> Non
 
 def test_run_training_scores_model_and_baseline_in_dollars(synthetic_series) -> None:
     result = run_training(TINY, synthetic_series)
-    assert result.n_train == 232 and result.n_test == 58  # floor(0.8 * 290)
-    assert result.actual.tolist() == synthetic_series.to_numpy()[-58:].tolist()
-    persistence = synthetic_series.to_numpy()[-59:-1]
+    # Test days from floor(0.8 x 300) = 240: 60 of them; 240 - 10 windows train.
+    assert result.n_train == 230 and result.n_test == 60
+    assert result.actual.tolist() == synthetic_series.to_numpy()[-60:].tolist()
+    persistence = synthetic_series.to_numpy()[-61:-1]
     assert np.array_equal(result.persistence, persistence)
     # Repeating yesterday never predicts a move, so it has no direction score (not a false 0).
     assert result.metrics["persistence"]["direction_accuracy"] is None
@@ -104,13 +105,13 @@ def test_run_training_scores_model_and_baseline_in_dollars(synthetic_series) -> 
     assert result.metrics["lstm"]["rmse"] == pytest.approx(lstm_rmse)
     payload = result.to_json()
     assert payload["history"]["loss"] == result.loss_history
-    assert len(payload["test"]["dates"]) == 58
+    assert len(payload["test"]["dates"]) == 60
 
 
 def test_batch_larger_than_training_set_is_refused(synthetic_series) -> None:
     from lstm_core.errors import NotEnoughDataError
 
-    with pytest.raises(NotEnoughDataError, match="larger than the 232 training windows"):
+    with pytest.raises(NotEnoughDataError, match="larger than the 230 training windows"):
         run_training(TINY.with_changes(batch_size=500), synthetic_series)
 
 
@@ -134,3 +135,41 @@ def test_a_kept_model_is_not_changed_by_the_next_run(synthetic_series) -> None:
     # The kept model predicts what training predicted for the test windows.
     kept = first.model.predict(prepared.x_test, verbose=0).reshape(-1)
     assert kept == pytest.approx(first.test_predictions, abs=1e-6)
+
+
+def test_a_stop_inside_an_epoch_keeps_the_last_whole_epoch(synthetic_series) -> None:
+    # Batch 3 on 200 training windows: 67 steps an epoch, run 50 at a time, so the batch hook
+    # fires after step 50 (inside the epoch) and after step 67 (its end).
+    config = TINY.with_changes(
+        batch_size=3, epochs=3, units=(8,), dense_units=0, validation_fraction=0.1, patience=2
+    )
+    prepared = prepare(synthetic_series, 10, 0.8, validation_fraction=0.1)
+    seen: list[tuple[int, int]] = []
+
+    polls = {"count": 0}
+
+    def stop_inside_the_second_epoch() -> bool:
+        # Polled before training, after steps 50 and 67 and at the end of epoch 1: the fifth
+        # poll comes after step 50 of epoch 2.
+        polls["count"] += 1
+        return polls["count"] >= 5
+
+    keras.utils.set_random_seed(3)
+    outcome = train_model(
+        config,
+        prepared,
+        progress=lambda progress: seen.append((progress.epoch, progress.batch)),
+        should_stop=stop_inside_the_second_epoch,
+        min_interval=0.0,
+    )
+    assert prepared.train_count == 200
+    assert seen[-1] == (2, 50)  # the last report: the stop really came inside epoch 2
+    assert outcome.stopped
+    assert outcome.epochs_completed == 1
+    assert len(outcome.validation_loss_history) == len(outcome.loss_history) == 1
+    assert outcome.best_epoch is not None and outcome.best_epoch <= outcome.epochs_completed
+    # The kept weights are epoch 1's: their validation loss is the one recorded for it.
+    kept_loss = outcome.model.evaluate(
+        prepared.x_validation, prepared.y_validation, verbose=0, batch_size=1024
+    )
+    assert kept_loss == pytest.approx(outcome.validation_loss_history[0], rel=1e-4)

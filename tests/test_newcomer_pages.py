@@ -159,11 +159,12 @@ def test_the_train_page_reads_as_a_person_expects(tmp_path, monkeypatch) -> None
     # The form holds the quick demo on a first visit, and the box says so.
     assert at.selectbox(key="preset").value == "Quick demo"
     prices = data.load_snapshot().series("MSFT")
-    windows = len(prices) - QUICK_DEMO.lag
-    train = math.floor(QUICK_DEMO.train_fraction * windows)
+    # Split by days: the test days start at floor(train share x prices) whatever the lag.
+    first_test = math.floor(QUICK_DEMO.train_fraction * len(prices))
+    train = first_test - QUICK_DEMO.lag
     split = next(caption.value for caption in at.caption if "tested on the" in caption.value)
     assert f"learns to predict {train:,} days" in split
-    assert f"tested on the {windows - train:,} days after" in split
+    assert f"tested on the {len(prices) - first_test:,} days after" in split
 
     at.selectbox(key="preset").set_value(BATCH_1_PRESET).run()
     assert any("Batch size 1 makes" in warning.value for warning in at.warning)

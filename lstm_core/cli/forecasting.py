@@ -71,6 +71,7 @@ def forecast_command(arguments: argparse.Namespace) -> int:
         result = (runner or run_training)(config, series)
     ahead = look_ahead(result.model, result.prepared, horizon)
     print(f"{config.label()}: forecast {horizon} trading days after {series.index[-1]:%Y-%m-%d}")
+    print(f"trained on days up to {ahead.trained_through:%Y-%m-%d}")
     print(ratio_verdict(result.comparison, model_name=MODEL_NAMES[result.config.model]))
     print(f"{'date':<12}{'LSTM':>10}{'80% band':>22}{'95% band':>22}")
     for day in range(horizon):

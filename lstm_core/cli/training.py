@@ -76,7 +76,14 @@ def train_command(arguments: argparse.Namespace) -> int:
     print(format_table(result.metrics, result.config.model))
     name = MODEL_NAMES[result.config.model]
     if result.validation is not None:
-        print(ratio_verdict(result.validation["comparison"], period="validation", model_name=name))
+        print(
+            ratio_verdict(
+                result.validation["comparison"],
+                period="validation",
+                chose_epoch=result.config.patience > 0,
+                model_name=name,
+            )
+        )
     print(ratio_verdict(result.comparison, model_name=name))
     direction = result.comparison["direction_pvalue"]
     print(

@@ -20,7 +20,6 @@ from lstm_core.data.prices import (
     TICKERS,
     PriceData,
     check_enough_rows,
-    minimum_windows,
     series_fingerprint,
     summary_table,
 )
@@ -40,7 +39,6 @@ __all__ = [
     "check_enough_rows",
     "load_cached",
     "load_snapshot",
-    "minimum_windows",
     "read_price_csv",
     "refresh_from_yahoo",
     "series_fingerprint",

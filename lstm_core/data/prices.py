@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_core.errors import DataError, NotEnoughDataError
+from lstm_core.preprocessing import minimum_prices
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,7 +113,8 @@ def shown_value(value: str) -> str:
 def check_enough_rows(series_length: int, lag: int, train_fraction: float) -> None:
     """Raise NotEnoughDataError unless the series gives at least 1 training and 1 test window.
 
-    With n prices there are n - lag windows; the first floor(train_fraction * windows) train.
+    With n prices the test days start at index floor(train_fraction * n); the windows whose
+    targets come before that train.
     """
     if isinstance(series_length, bool) or not isinstance(series_length, int) or series_length < 0:
         raise ValueError(f"series_length must be a whole number >= 0, got {series_length!r}")
@@ -126,24 +128,12 @@ def check_enough_rows(series_length: int, lag: int, train_fraction: float) -> No
         raise ValueError(
             f"train_fraction must be between 0 and 1 (exclusive), got {train_fraction!r}"
         )
-    needed = lag + minimum_windows(train_fraction)
+    needed = minimum_prices(lag, train_fraction)
     if series_length < needed:
         raise NotEnoughDataError(
             f"The series has {series_length} prices; a lag of {lag} needs at least {needed}. "
             "Choose a smaller lag or a longer file."
         )
-
-
-def minimum_windows(train_fraction: float) -> int:
-    """Fewest windows w with floor(train_fraction * w) >= 1 and at least one window left over."""
-    # floor(f * w) >= 1 first holds near 1/f; start just below it so the loop runs a few times
-    # even for tiny fractions.
-    windows = max(2, math.ceil(1 / train_fraction) - 2)
-    while True:
-        train = math.floor(train_fraction * windows)
-        if train >= 1 and windows - train >= 1:
-            return windows
-        windows += 1
 
 
 def summary_table(data: PriceData) -> pd.DataFrame:

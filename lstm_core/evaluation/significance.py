@@ -108,27 +108,37 @@ def comparison(
 
 
 def ratio_verdict(
-    figures: dict[str, float | None], period: str = "held-out test", model_name: str = "LSTM"
+    figures: dict[str, float | None],
+    period: str = "held-out test",
+    chose_epoch: bool = False,
+    model_name: str = "LSTM",
 ) -> str:
     """The verdict in plain words: the error ratio to persistence and whether it is more than luck.
 
     For example "On the held-out test period the LSTM's error is 0.98x the baseline's, a gap
-    within what luck explains (p = 0.41)."
+    within what luck explains (p = 0.41)." `chose_epoch` (early stopping watched this period)
+    adds that the p-value is optimistic.
     """
+    sentence = _ratio_sentence(figures, period, model_name)
+    if chose_epoch:
+        sentence += " (this period chose the epoch, so its p-value is optimistic)"
+    return sentence + "."
+
+
+def _ratio_sentence(figures: dict[str, float | None], period: str, model_name: str) -> str:
     ratio = figures["rmse_ratio"]
     pvalue = figures["dm_pvalue"]
     lead = f"On the {period} period the {model_name}'s typical error is {ratio:.2f}x the baseline's"
     if pvalue is None or ratio is None or not np.isfinite(ratio):
-        return lead + "."
+        return lead
     shown = format_pvalue(pvalue)
     if pvalue >= SIGNIFICANCE_LEVEL:
-        return lead + f", a gap within what luck explains ({shown})."
+        return lead + f", a gap within what luck explains ({shown})"
     if ratio < 1:
-        return lead + f": the {model_name} is better, and the gap is more than luck ({shown})."
+        return lead + f": the {model_name} is better, and the gap is more than luck ({shown})"
     return (
-        lead
-        + f": the {model_name} is worse than repeating yesterday's price, and the gap is more than "
-        f"luck ({shown})."
+        lead + f": the {model_name} is worse than repeating yesterday's price, and the gap is more "
+        f"than luck ({shown})"
     )
 
 

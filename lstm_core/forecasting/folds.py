@@ -115,10 +115,12 @@ def plan_folds(config: TrainConfig, price_count: int, folds: int) -> list[FoldPl
 def fold_config(config: TrainConfig, plan: FoldPlan) -> TrainConfig:
     """`config` with the shares that make a plain run on the first plan.end windows this fold.
 
-    The half window keeps floor(share x windows) from landing one below the intended count
-    through rounding.
+    That run sees plan.end + lag prices and splits them by days, so its first test day is price
+    origin + lag. The half day keeps floor(share x prices) from landing one below the intended
+    count through rounding.
     """
-    validation = (plan.validation_count + 0.5) / plan.end if plan.validation_count else 0.0
+    prices = plan.end + config.lag
+    validation = (plan.validation_count + 0.5) / prices if plan.validation_count else 0.0
     return config.with_changes(
-        train_fraction=(plan.origin + 0.5) / plan.end, validation_fraction=validation
+        train_fraction=(plan.origin + config.lag + 0.5) / prices, validation_fraction=validation
     )

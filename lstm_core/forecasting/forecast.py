@@ -102,7 +102,7 @@ def check_forecast_fits(
 ) -> None:
     """The cheap check before training: the horizon and the validation period can give bands."""
     check_horizon(horizon)
-    check_bands_possible(validation_split_count(price_count - lag, validation_fraction), horizon)
+    check_bands_possible(validation_split_count(price_count, validation_fraction), horizon)
 
 
 def recursive_forecast(
@@ -217,6 +217,7 @@ class LookAhead:
     calibration_counts: list[int] | None = None
     test_origins: int = 0
     bands_note: str | None = None
+    trained_through: pd.Timestamp | None = None
 
     @property
     def horizon(self) -> int:
@@ -262,6 +263,9 @@ class LookAhead:
             "adaptive_bands": self.adaptive,
             "test_origins": self.test_origins,
             "bands_note": self.bands_note,
+            "trained_through": (
+                None if self.trained_through is None else f"{self.trained_through:%Y-%m-%d}"
+            ),
         }
 
 
@@ -333,6 +337,7 @@ def look_ahead(
             for step in coverage_steps(horizon)
         }
     result = LookAhead(
+        trained_through=prepared.trained_through,
         dates=future_dates(prepared.dates[-1], horizon),
         price=forecasts[-1],
         persistence=persistence,

@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import keras
 import numpy as np
@@ -121,6 +122,8 @@ class _HookCallback(keras.callbacks.Callback):
         self.steps_in_epoch = 0
         self.warm_time: float | None = None
         self.warm_done = 0
+        self.partial_epoch = False
+        self.whole_epoch_weights: list[np.ndarray] | None = None
 
     def _report(self, batch: int, loss: float | None, epoch_finished: bool) -> None:
         if self.progress is None:
@@ -154,6 +157,8 @@ class _HookCallback(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.started = time.perf_counter()
+        if self.should_stop is not None:
+            self.whole_epoch_weights = self.model.get_weights()
         self._report(0, None, epoch_finished=False)
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -172,20 +177,45 @@ class _HookCallback(keras.callbacks.Callback):
             self._report(batches_done, loss, epoch_finished=False)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        # A stop seen after the epoch's last step still leaves a whole epoch trained; a stop
+        # inside it leaves a partial epoch, whose losses and validation nobody should see.
+        self.partial_epoch = self.stopped and self.steps_in_epoch < self.batches
+        if self.partial_epoch:
+            return
         loss = float((logs or {}).get("loss", np.nan))
         self.epoch_losses.append(loss)
         if logs is not None and "val_loss" in logs:
             self.epoch_validation_losses.append(float(logs["val_loss"]))
-        # A stop seen after the epoch's last step still leaves a whole epoch trained.
-        if not self.stopped or self.steps_in_epoch >= self.batches:
-            self.full_epochs += 1
-            self._report(self.batches, loss, epoch_finished=True)
+        self.full_epochs += 1
+        if self.whole_epoch_weights is not None:
+            self.whole_epoch_weights = self.model.get_weights()
+        self._report(self.batches, loss, epoch_finished=True)
         # Polled here too, so a stop decided on the epoch's figures (a study pruning a trial
         # from its validation loss) ends training now, not after the next epoch's first steps.
         last_epoch = epoch + 1 >= self.epochs
         if not (self.stopped or last_epoch) and self.should_stop is not None and self.should_stop():
             self.stopped = True
             self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        # Back to the last whole epoch (or the untrained start) after a Stop inside an epoch.
+        if self.partial_epoch and self.whole_epoch_weights is not None:
+            self.model.set_weights(self.whole_epoch_weights)
+
+
+class _WholeEpochEarlyStopping(keras.callbacks.EarlyStopping):
+    """Early stopping that ignores an epoch a Stop cut short, so it never keeps its weights.
+
+    Keras still validates after a Stop inside an epoch; that loss belongs to a partial epoch.
+    """
+
+    def __init__(self, hook: _HookCallback, **options: Any) -> None:
+        super().__init__(**options)
+        self.hook = hook
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not self.hook.partial_epoch:
+            super().on_epoch_end(epoch, logs)
 
 
 class _PerThreadRandom:
@@ -303,8 +333,8 @@ def train_model(
         if config.patience > 0 and has_validation:
             # Keras restores the best epoch's weights at the end of training, whether the
             # patience ran out, the epochs did, or the person pressed Stop.
-            early_stopping = keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.patience, restore_best_weights=True
+            early_stopping = _WholeEpochEarlyStopping(
+                hook, monitor="val_loss", patience=config.patience, restore_best_weights=True
             )
             callbacks.append(early_stopping)
         # Seeding again here makes the shuffling the same whether the model is new or reused.

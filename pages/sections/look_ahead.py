@@ -79,6 +79,10 @@ def show_look_ahead(result: Any) -> None:
     ahead = look_ahead(result.model, result.prepared, horizon, forecasts=_paths(result, horizon))
     prepared = result.prepared
     st.plotly_chart(fan_chart(prepared.dates, prepared.prices, ahead), key="fan_chart")
+    st.caption(
+        f"This model was trained on days up to {ahead.trained_through:%Y-%m-%d}; it has "
+        "not learned from the days after that, which it only reads as inputs."
+    )
     if ahead.bands is None:
         st.info(f"The line comes without bands. {ahead.bands_note}")
     else:

@@ -93,6 +93,7 @@ def show_result(result: Any, previous: bool = False) -> None:
                 result.validation["comparison"],
                 period="validation",
                 model_name=MODEL_NAMES[result.config.model],
+                chose_epoch=result.config.patience > 0,
             )
             + " Tune your settings on this figure."
         )

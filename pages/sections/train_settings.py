@@ -194,7 +194,7 @@ def slow_settings_warning(price_count: int) -> str | None:
     epochs = st.session_state.get("form_epochs", 10)
     if price_count <= lag:
         return None
-    steps = -(-split_count(price_count - lag, share) // batch_size)
+    steps = -(-(split_count(price_count, share) - lag) // batch_size)
     seconds = steps * epochs * SECONDS_PER_SMALL_STEP
     if batch_size > 2 or seconds < SLOW_WARNING_SECONDS:
         return None
@@ -211,7 +211,8 @@ def split_sentence(prices: pd.Series) -> str:
     windows = len(prices) - lag
     if windows < 2:
         return f"A lag of {lag} days leaves no days to train and test on."
-    train = split_count(windows, share)
+    # Split by days: the test period starts at the same day whatever the lag.
+    train = split_count(len(prices), share) - lag
     test = windows - train
     dates = prices.index
     if train < 1 or test < 1:
