@@ -1,5 +1,7 @@
 """Windows, split and scaler, checked on np.arange where every value names its position."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
