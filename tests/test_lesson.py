@@ -337,7 +337,7 @@ def test_a_live_training_shows_one_line_on_the_other_steps() -> None:
     running = SimpleNamespace(
         config=config, configs=[config], kind="train", finished=False, collected=False,
         state="queued", progress=None, waiting_for_another=True, loading=False, stop_reason=None,
-        group_fraction=0.0, run_index=0, heartbeat=lambda: None,
+        group_fraction=0.0, run_index=0, heartbeat=lambda: None, no_skill_losses=lambda: None,
     )  # fmt: skip
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["training_job"] = running
