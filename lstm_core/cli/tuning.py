@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
@@ -66,6 +67,8 @@ def tune_command(arguments: argparse.Namespace) -> int:
     base = config_from_arguments(arguments)
     tuning.check_base(base)
     store = RunStore()
+    if store.notice:
+        print(store.notice, file=sys.stderr)
     storage_url = arguments.storage or tuning.study_storage_url(store)
     name = arguments.study or tuning.new_study_name(base.ticker, tuning.study_names(storage_url))
     plan = tuning.StudyPlan(

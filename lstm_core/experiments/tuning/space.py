@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -176,6 +177,11 @@ def check_study_request(trials: int, timeout: float | None) -> None:
     """Refuse zero trials or a time budget too short for one trial, with a sentence."""
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise ValueError(f"A study needs at least 1 trial, got {trials!r}.")
+    if timeout is not None and not math.isfinite(timeout):
+        raise ValueError(
+            f"A time budget must be a number of seconds, not {timeout!r}; "
+            "leave it out for no budget."
+        )
     if timeout is not None and timeout < MIN_TIMEOUT_SECONDS:
         raise ValueError(
             f"A time budget of {timeout:g} s is shorter than one trial can take (at least "
