@@ -81,15 +81,14 @@ class RunStore:
         try:
             self._prepare_racing()
         except (SQLAlchemyError, sqlite3.DatabaseError) as error:
-            if self.path is None or not self.path.exists():
+            # Only a file that is provably not a sound database is set aside: a locked,
+            # unreadable or healthy one (someone else's, a race) is never renamed.
+            if (
+                self.path is None
+                or not self.path.is_file()
+                or (is_sqlite_file(self.path) and not is_damaged_sqlite(error))
+            ):
                 raise StoreError(self._sentence(error, "could not be opened")) from error
-            if is_sqlite_file(self.path) and not is_damaged_sqlite(error):
-                # A sound database without our columns is someone else's: never touched.
-                raise StoreError(
-                    f"The file {self.path} is a database but not an LSTM Stock Lab run store "
-                    f"({failure_reason(error, None)}); it was left untouched: point "
-                    f"{STORE_VARIABLE} at another file."
-                ) from error
             self._set_aside(self.path)
 
     def _prepare_racing(self) -> None:
