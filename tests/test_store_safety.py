@@ -162,3 +162,45 @@ def test_a_study_on_postgresql_never_shows_its_password(
     everything = printed.out + printed.err + caplog.text + shown + capsys.readouterr().err
     assert len(tuning.study_names(RunStore().url)) == 2
     assert PASSWORD not in everything
+
+
+def test_a_trial_left_running_by_a_killed_process_is_marked_abandoned(tmp_path, capsys) -> None:
+    from lstm_core.cli.tuning import _print_trial
+    from tests.test_tuning import SPACE
+
+    url = tuning.study_storage_url(RunStore(tmp_path / "runs.sqlite"))
+    plan = tuning.StudyPlan(base=TINY, space=SPACE, seed=5)
+    study, _ = tuning.create_or_load_study("killed", url, plan, "fingerprint")
+    study.ask()  # its process is killed with -9 before it tells the trial's end
+    assert study.trials[0].state == optuna.trial.TrialState.RUNNING
+    continued, _ = tuning.create_or_load_study("killed", url, None, "fingerprint")
+    (trial,) = continued.trials
+    assert trial.state == optuna.trial.TrialState.FAIL
+    _print_trial(tuning.trial_row(trial))
+    printed = capsys.readouterr().out
+    assert "failed: abandoned: the process running it ended before it finished" in printed
+    assert "None" not in printed
+
+
+def _open_studies(url: str, barrier, results) -> None:
+    barrier.wait()
+    try:
+        tuning.study_names(url)
+        results.put("opened")
+    except tuning.StudyError as error:
+        results.put(str(error))
+
+
+def test_four_first_tune_runs_at_once_open_one_study_file(tmp_path) -> None:
+    context = multiprocessing.get_context("fork")
+    for attempt in range(3):
+        url = f"sqlite:///{tmp_path / f'studies{attempt}.sqlite'}"
+        barrier, results = context.Barrier(4), context.Queue()
+        workers = [
+            context.Process(target=_open_studies, args=(url, barrier, results)) for _ in range(4)
+        ]
+        for worker in workers:
+            worker.start()
+        assert [results.get(timeout=120) for _ in workers] == ["opened"] * 4
+        for worker in workers:
+            worker.join(timeout=60)

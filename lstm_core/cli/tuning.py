@@ -51,9 +51,14 @@ def add_tune_command(commands: argparse._SubParsersAction) -> None:
 
 def _print_trial(row: dict[str, Any]) -> None:
     value = "-" if row["value"] is None else f"{row['value']:.4f}"
+    if row["epochs_run"] is None:
+        # A trial that failed before training says why instead of "after None epoch(s)".
+        ending = f"failed: {row.get('failure') or 'no reason was recorded'}"
+    else:
+        ending = f"after {row['epochs_run']} epoch(s)"
     print(
         f"trial {row['number']:>3} {row['state']:<8} validation ratio {value:>7} "
-        f"after {row['epochs_run']} epoch(s)  {row['params']}",
+        f"{ending}  {row['params']}",
         flush=True,
     )
 

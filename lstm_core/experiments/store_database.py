@@ -221,9 +221,13 @@ def is_sqlite_file(path: Path) -> bool:
 
 
 def is_schema_race(error: Exception) -> bool:
-    """Another process created the same table or column first: harmless, try again."""
+    """Another process created the same table or column (or stamped Optuna's schema version)
+    first: harmless, try again."""
     message = str(getattr(error, "orig", error)).lower()
-    return "already exists" in message or "duplicate column" in message
+    return any(
+        words in message
+        for words in ("already exists", "duplicate column", "unique constraint failed")
+    )
 
 
 class DamagedFile(sqlite3.DatabaseError):

@@ -119,10 +119,10 @@ def abandon_stale_trials(study: optuna.Study) -> int:
     """Trials left RUNNING by a process that died (kill -9, a lost machine) are marked failed
     with the reason, so a continued study does not show them running for ever."""
     abandoned = 0
-    for trial in study.get_trials(deep_copy=False, states=(optuna.trial.TrialState.RUNNING,)):
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study._storage.set_trial_user_attr(
             trial._trial_id,
-            "fail_reason",
+            "failure",
             "abandoned: the process running it ended before it finished",
         )
         study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
