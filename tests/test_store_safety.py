@@ -204,3 +204,15 @@ def test_four_first_tune_runs_at_once_open_one_study_file(tmp_path) -> None:
         assert [results.get(timeout=120) for _ in workers] == ["opened"] * 4
         for worker in workers:
             worker.join(timeout=60)
+
+
+def test_an_unreachable_database_never_shows_a_password_parameter(capsys) -> None:
+    from tests.postgres_server import free_port
+
+    url = f"postgresql+psycopg://ann@127.0.0.1:{free_port()}/lab?password={PASSWORD}"
+    with pytest.raises(StoreError) as raised:
+        RunStore(url)
+    assert PASSWORD not in str(raised.value) and "***" in str(raised.value)
+    assert cli.main(["tune", "--trials", "1", "--storage", url, "--study", "x"]) == 2
+    error = capsys.readouterr().err
+    assert PASSWORD not in error and "cannot be used" in error

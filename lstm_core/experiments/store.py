@@ -47,6 +47,7 @@ from lstm_core.experiments.store_database import (
     shared_engine,
     shown_url,
     store_url,
+    url_password,
 )
 from lstm_core.model.results import RunResult
 
@@ -103,7 +104,7 @@ class RunStore:
                     raise
 
     def _sentence(self, error: SQLAlchemyError | sqlite3.DatabaseError, what: str) -> str:
-        reason = failure_reason(error, self._url.password)  # type: ignore[arg-type]
+        reason = failure_reason(error, url_password(self._url))
         return f"The run store at {self.shown_url} {what} ({reason}); check {STORE_VARIABLE}."
 
     @contextlib.contextmanager

@@ -153,10 +153,21 @@ def shown_url(url: URL | str) -> str:
         key: ("***" if key.lower() in SECRET_QUERY_KEYS else value)
         for key, value in url.query.items()
     }
-    return url.set(query=query).render_as_string(hide_password=True)
+    # The query's *** is percent-encoded when rendered; shown as typed, like the password's.
+    return url.set(query=query).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 SECRET_QUERY_KEYS = {"password", "passwd", "pwd", "sslpassword"}
+
+
+def url_password(url: URL) -> str | None:
+    """The URL's password, also one given as a `password=` query parameter."""
+    if url.password:
+        return str(url.password)
+    for key, value in url.query.items():
+        if key.lower() in SECRET_QUERY_KEYS:
+            return value if isinstance(value, str) else ",".join(value)
+    return None
 
 
 def connect_options(url: URL | str, wait_seconds: float) -> dict[str, object]:

@@ -24,6 +24,7 @@ from lstm_core.experiments.store_database import (
     failure_reason,
     is_schema_race,
     shown_url,
+    url_password,
 )
 from lstm_core.experiments.tuning.space import SearchSpace
 
@@ -86,7 +87,7 @@ def _storage_url(url: str) -> str:
 
 def _reason(error: BaseException, url: str) -> str:
     """The error's first line, without the URL's password."""
-    password = make_url(url).password
+    password = url_password(make_url(url))
     if isinstance(error, sqlalchemy.exc.SQLAlchemyError):
         return failure_reason(error, password)[:200]
     reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
