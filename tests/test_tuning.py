@@ -284,7 +284,10 @@ def test_a_damaged_or_foreign_study_file_is_refused(tmp_path, capsys) -> None:
     damaged.write_bytes(b"not a database at all" * 100)
     url = f"sqlite:///{damaged}"
     assert cli.main(["tune", "--trials", "1", "--storage", url]) == 2
-    assert "cannot be used: it is damaged or was written by another" in capsys.readouterr().err
+    assert (
+        "cannot be used: it is damaged, unreachable or was written by another"
+        in capsys.readouterr().err
+    )
     assert damaged.read_bytes() == b"not a database at all" * 100
     foreign = f"sqlite:///{tmp_path / 'foreign.sqlite'}"
     optuna.create_study(study_name="theirs", storage=foreign)

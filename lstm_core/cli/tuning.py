@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
@@ -51,9 +52,14 @@ def add_tune_command(commands: argparse._SubParsersAction) -> None:
 
 def _print_trial(row: dict[str, Any]) -> None:
     value = "-" if row["value"] is None else f"{row['value']:.4f}"
+    if row["epochs_run"] is None:
+        # A trial that failed before training says why instead of "after None epoch(s)".
+        ending = f"failed: {row.get('failure') or 'no reason was recorded'}"
+    else:
+        ending = f"after {row['epochs_run']} epoch(s)"
     print(
         f"trial {row['number']:>3} {row['state']:<8} validation ratio {value:>7} "
-        f"after {row['epochs_run']} epoch(s)  {row['params']}",
+        f"{ending}  {row['params']}",
         flush=True,
     )
 
@@ -67,6 +73,8 @@ def tune_command(arguments: argparse.Namespace) -> int:
     base = config_from_arguments(arguments)
     tuning.check_base(base)
     store = RunStore()
+    if store.notice:
+        print(store.notice, file=sys.stderr)
     storage_url = arguments.storage or tuning.study_storage_url(store)
     name = arguments.study or tuning.new_study_name(base.ticker, tuning.study_names(storage_url))
     plan = tuning.StudyPlan(

@@ -39,11 +39,16 @@ from lstm_core.experiments.store_database import (
     STORE_VARIABLE,
     TABLE_COLUMNS,
     DamagedFile,
+    connect_options,
     failure_reason,
     is_damaged_sqlite,
+    is_schema_race,
+    is_sqlite_file,
     parsed_store_url,
     shared_engine,
+    shown_url,
     store_url,
+    url_password,
 )
 from lstm_core.model.results import RunResult
 
@@ -56,8 +61,8 @@ class RunStore:
         self._url = parsed_store_url(location)
         self.url = self._url.render_as_string(hide_password=False)
         """The SQLAlchemy URL (password included): Optuna's study storage can share it."""
-        self.shown_url = self._url.render_as_string(hide_password=True)
-        """The URL with any password hidden, for messages."""
+        self.shown_url = shown_url(self._url)
+        """The URL with any password hidden (also one given as ?password=), for messages."""
         self.notice: str | None = None
         self.path: Path | None = None
         """The SQLite file, or None for PostgreSQL."""
@@ -71,19 +76,36 @@ class RunStore:
                 ) from error
             # A connection per use, as before, so no handle keeps the file open.
             self.engine = sqlalchemy.create_engine(
-                self._url, poolclass=NullPool, connect_args={"timeout": 10}
+                self._url, poolclass=NullPool, connect_args=connect_options(self._url, 10)
             )
         else:
             self.engine = shared_engine(self._url)
         try:
-            self._prepare()
+            self._prepare_racing()
         except (SQLAlchemyError, sqlite3.DatabaseError) as error:
-            if self.path is None or not self.path.exists() or not is_damaged_sqlite(error):
+            # Only a file that is provably not a sound database is set aside: a locked,
+            # unreadable or healthy one (someone else's, a race) is never renamed.
+            if (
+                self.path is None
+                or not self.path.is_file()
+                or (is_sqlite_file(self.path) and not is_damaged_sqlite(error))
+            ):
                 raise StoreError(self._sentence(error, "could not be opened")) from error
             self._set_aside(self.path)
 
+    def _prepare_racing(self) -> None:
+        """`_prepare`, again when another process created the same table or column first
+        (two servers or commands opening a new or older store at the same moment)."""
+        for attempt in range(5):
+            try:
+                self._prepare()
+                return
+            except (SQLAlchemyError, sqlite3.DatabaseError) as error:
+                if attempt == 4 or not is_schema_race(error):
+                    raise
+
     def _sentence(self, error: SQLAlchemyError | sqlite3.DatabaseError, what: str) -> str:
-        reason = failure_reason(error, self._url.password)  # type: ignore[arg-type]
+        reason = failure_reason(error, url_password(self._url))
         return f"The run store at {self.shown_url} {what} ({reason}); check {STORE_VARIABLE}."
 
     @contextlib.contextmanager
@@ -102,9 +124,25 @@ class RunStore:
                 result = connection.execute(text("PRAGMA quick_check")).scalar()
                 if result != "ok":
                     raise DamagedFile(result)
+            self._refuse_foreign_runs(connection)
             METADATA.create_all(connection, checkfirst=True)
             self._add_extras_column(connection)
             connection.execute(select(*RUNS.columns).limit(1)).fetchall()
+
+    def _refuse_foreign_runs(self, connection: Connection) -> None:
+        """A `runs` table without our columns is another program's: refused before anything
+        is created or added, so their database is left exactly as it was."""
+        inspector = sqlalchemy.inspect(connection)
+        if not inspector.has_table("runs"):
+            return
+        present = {column["name"] for column in inspector.get_columns("runs")}
+        missing = {column.name for column in RUNS.columns} - present - {"extras"}
+        if missing:
+            raise StoreError(
+                f"The database at {self.shown_url} has a runs table that is not LSTM Stock Lab's "
+                f"(it lacks {', '.join(sorted(missing))}); it was left untouched: point "
+                f"{STORE_VARIABLE} at another database or file."
+            )
 
     def _add_extras_column(self, connection: Connection) -> None:
         """Stores made before the `extras` column get it; their old runs keep NULL there."""
@@ -121,11 +159,11 @@ class RunStore:
         damaged = path.with_name(f"{path.name}.damaged-{stamp}")
         os.replace(path, damaged)
         self.notice = (
-            f"The saved runs could not be read (the file was damaged), so a new, empty store was "
-            f"started. The old file was kept as {damaged.name}."
+            f"The saved runs could not be read ({path.name} was damaged or not a database), so a "
+            f"new, empty store was started. The old file was kept as {damaged.name}."
         )
         try:
-            self._prepare()
+            self._prepare_racing()
         except (SQLAlchemyError, sqlite3.DatabaseError) as error:
             raise StoreError(self._sentence(error, "could not be opened")) from error
 

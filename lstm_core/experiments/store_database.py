@@ -42,9 +42,9 @@ POSTGRESQL_DRIVER = "postgresql+psycopg"
 CONNECT_TIMEOUT_SECONDS = 5
 
 
-SQLITE_DAMAGED_CODES = {sqlite3.SQLITE_ERROR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
-"""SQLite errors that mean the file is not a usable run store (not a database, corrupt, or a
-database without our table's columns). A locked, read-only or unopenable file is not set aside."""
+SQLITE_DAMAGED_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+"""SQLite errors that mean the file is not a usable database (not a database, or corrupt). A
+locked, read-only or unopenable file, or someone else's database, is never set aside."""
 
 
 METADATA = MetaData()
@@ -141,6 +141,46 @@ def store_url(configured: str | os.PathLike[str] | None = None) -> str:
     return parsed_store_url(configured).render_as_string(hide_password=False)
 
 
+def shown_url(url: URL | str) -> str:
+    """A database URL for people: user, host and database kept, the password and any
+    `password=` query parameter masked (render_as_string hides only the former)."""
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except (ArgumentError, ValueError):
+            return "(a database URL that cannot be read)"
+    query = {
+        key: ("***" if key.lower() in SECRET_QUERY_KEYS else value)
+        for key, value in url.query.items()
+    }
+    # The query's *** is percent-encoded when rendered; shown as typed, like the password's.
+    return url.set(query=query).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+
+
+SECRET_QUERY_KEYS = {"password", "passwd", "pwd", "sslpassword"}
+
+
+def url_password(url: URL) -> str | None:
+    """The URL's password, also one given as a `password=` query parameter."""
+    if url.password:
+        return str(url.password)
+    for key, value in url.query.items():
+        if key.lower() in SECRET_QUERY_KEYS:
+            return value if isinstance(value, str) else ",".join(value)
+    return None
+
+
+def connect_options(url: URL | str, wait_seconds: float) -> dict[str, object]:
+    """How long a connection may wait, in the dialect's own words: SQLite's lock `timeout`,
+    libpq's `connect_timeout` (PostgreSQL refuses the other's option)."""
+    backend = make_url(url).get_backend_name() if isinstance(url, str) else url.get_backend_name()
+    if backend == "sqlite":
+        return {"timeout": wait_seconds}
+    if backend == "postgresql":
+        return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return {}
+
+
 def shared_engine(url: URL) -> Engine:
     """One pooled engine per PostgreSQL URL, so many sessions share a few connections."""
     key = url.render_as_string(hide_password=False)
@@ -174,6 +214,30 @@ def is_damaged_sqlite(error: Exception) -> bool:
     return isinstance(original, DamagedFile) or (
         isinstance(original, sqlite3.DatabaseError)
         and getattr(original, "sqlite_errorcode", None) in SQLITE_DAMAGED_CODES
+    )
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """The file is empty or starts with SQLite's header: it is (or will be) a database, so it
+    is never set aside for a schema error, only for SQLite's own finding of damage."""
+    try:
+        with path.open("rb") as file:
+            start = file.read(len(SQLITE_HEADER))
+    except OSError:
+        return True
+    return start == b"" or start == SQLITE_HEADER
+
+
+def is_schema_race(error: Exception) -> bool:
+    """Another process created the same table or column (or stamped Optuna's schema version)
+    first: harmless, try again."""
+    message = str(getattr(error, "orig", error)).lower()
+    return any(
+        words in message
+        for words in ("already exists", "duplicate column", "unique constraint failed")
     )
 
 

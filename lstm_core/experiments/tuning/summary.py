@@ -22,6 +22,7 @@ def trial_row(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
         "value": trial.value if trial.state == optuna.trial.TrialState.COMPLETE else None,
         "state": trial.state.name,
         "epochs_run": trial.user_attrs.get("epochs_run"),
+        "failure": trial.user_attrs.get("failure"),
     }
 
 
