@@ -109,7 +109,7 @@ def test_a_text_file_is_set_aside_and_the_cli_says_so(tmp_path, monkeypatch, cap
     assert "kept as notes.txt.damaged-" in notice
     assert refusal == "error: A study name must be one line of printable text, not 'a\\nb'."
     assert cli.main(["tune", "--trials", "1", "--storage", storage, "--timeout", "nan"]) == 2
-    assert "must be a number of seconds, not nan" in capsys.readouterr().err
+    assert "must be a number of seconds (or none at all), got nan" in capsys.readouterr().err
     assert len(list(tmp_path.glob("notes.txt.damaged-*"))) == 1
 
 
