@@ -233,11 +233,18 @@ def is_sqlite_file(path: Path) -> bool:
 
 def is_schema_race(error: Exception) -> bool:
     """Another process created the same table or column (or stamped Optuna's schema version)
-    first: harmless, try again."""
+    first: harmless, try again. PostgreSQL says so through its catalogue's unique indexes
+    (two page servers of a room saving their first runs at once hit it)."""
     message = str(getattr(error, "orig", error)).lower()
     return any(
         words in message
-        for words in ("already exists", "duplicate column", "unique constraint failed")
+        for words in (
+            "already exists",
+            "duplicate column",
+            "unique constraint failed",
+            "pg_type_typname_nsp_index",
+            "pg_class_relname_nsp_index",
+        )
     )
 
 
