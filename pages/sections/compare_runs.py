@@ -14,8 +14,8 @@ from pages.shared import saving
 
 
 def epochs_text(epochs: int, done: int, stopped: bool) -> str:
-    """'50', or '10 of 50 (stopped)' for a run stopped early."""
-    return f"{done} of {epochs} (stopped)" if stopped else str(epochs)
+    """'50', or 'stopped at 10 of 50' for a run stopped early."""
+    return f"stopped at {done} of {epochs}" if stopped else str(epochs)
 
 
 def runs_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -46,7 +46,7 @@ def overlay_section(chosen: list[Any]) -> None:
         predictions = {
             f"#{run.run_id} batch {run.config.batch_size}, seed {run.config.seed}"
             + (
-                f", {run.epochs_completed} of {run.config.epochs} epochs (stopped)"
+                f", stopped at {run.epochs_completed} of {run.config.epochs} epochs"
                 if run.stopped
                 else ""
             ): pd.Series(run.predicted, index=run.test_dates).reindex(first.test_dates).to_numpy()
@@ -133,14 +133,14 @@ def runs_section() -> None:
 def run_name(row: pd.Series) -> str:
     """How a saved run is named where it can be deleted: '#12 MSFT lag 60, batch 200, seed 42'.
 
-    A stopped run adds ', 10 of 50 epochs (stopped)'.
+    A stopped run adds ', stopped at 10 of 50 epochs'.
     """
     name = (
         f"#{int(row['id'])} {row['ticker']} lag {row['lag']}, batch {row['batch']}, "
         f"seed {row['seed']}"
     )
     if row["stopped"]:
-        name += f", {int(row['epochs done'])} of {int(row['epochs'])} epochs (stopped)"
+        name += f", stopped at {int(row['epochs done'])} of {int(row['epochs'])} epochs"
     return name
 
 

@@ -1,0 +1,151 @@
+"""What a teacher saw (issue 25): stopped runs left out, verdicts that say what the test says,
+sentences computed from their figures, estimates from the epochs measured so far."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from lstm_core.charts.forecast import fold_ratio_chart, ratio_axis_range
+from lstm_core.config import TrainConfig
+from lstm_core.evaluation.significance import luck_answer, luck_verdict
+from lstm_core.experiments import sweeps
+from lstm_core.forecasting.backtest_results import BacktestResult
+from lstm_core.model.internals import memory_reach, reach_sentence
+from pages.sections.backtest_view import summary_sentence
+
+
+def fake_run(rmse: float, baseline: float, seed: int, stopped: bool = False, done: int = 10):
+    """A run with only what the aggregates read: its config, test metrics and whether it stopped."""
+    metrics = {
+        "lstm": {"rmse": rmse, "mae": rmse, "mse_scaled": 1.0, "direction_accuracy": 50.0},
+        "persistence": {"rmse": baseline, "mae": baseline, "mse_scaled": 1.0},
+    }
+    for forecaster in metrics.values():
+        for name in ("mape", "mase", "direction_accuracy"):
+            forecaster.setdefault(name, None)
+    return SimpleNamespace(
+        config=TrainConfig(epochs=10, seed=seed, batch_size=1),
+        metrics=metrics,
+        stopped=stopped,
+        epochs_completed=done if stopped else 10,
+        validation=None,
+    )
+
+
+def test_a_stopped_seed_is_left_out_of_its_groups_mean_and_verdict() -> None:
+    # The issue's case: complete seeds at $6.44 and $7.03, a seed stopped at 7 of 10 with $21.26.
+    batch_1 = [
+        fake_run(6.44, 4.57, 42),
+        fake_run(7.03, 4.57, 7),
+        fake_run(21.26, 4.57, 2024, stopped=True, done=7),
+    ]
+    batch_200 = [fake_run(24.13, 4.57, seed) for seed in (42, 7, 2024)]
+    batch_200[1].metrics["lstm"]["rmse"] = 23.13
+    batch_200[2].metrics["lstm"]["rmse"] = 25.13
+    table = sweeps.spread_table(batch_1)
+    rmse = table[(table["forecast"] == "LSTM") & (table["metric"] == "rmse")].iloc[0]
+    # By hand: (6.44 + 7.03) / 2 = 6.735; sample sd = |6.44 - 7.03| / sqrt(2) = 0.41719.
+    assert rmse["mean"] == pytest.approx(6.735)
+    assert rmse["std"] == pytest.approx(0.59 / np.sqrt(2))
+    assert rmse["runs"] == 2
+    # Batch 200: mean 24.13, sd 1.00. Gap 24.13 - 6.735 = 17.395 > 2 x 1.00: batch 1 is better.
+    verdict = sweeps.difference_verdict(batch_1, batch_200, ("batch 1", "batch 200"))
+    assert verdict.startswith("batch 1 is better: its mean test RMSE is $17.39 lower")
+    assert "($1.00)" in verdict
+    # Ratios by hand: (6.44 / 4.57 + 7.03 / 4.57) / 2 = 1.4737, not 2.53 with the stopped seed.
+    ranking = sweeps.group_verdict({"batch 1": batch_1, "batch 200": batch_200})
+    assert "batch 1: mean held-out test ratio 1.47" in ranking
+    assert sweeps.stopped_text(batch_1[2]) == "stopped at 7 of 10 epochs"
+    # All seeds stopped: nothing to rank.
+    only_stopped = {"batch 1": [batch_1[2]]}
+    assert sweeps.group_verdict(only_stopped) == (
+        "No setting has a complete run yet, so none is ranked."
+    )
+
+
+def test_sweep_cells_hold_complete_runs_only() -> None:
+    complete = fake_run(5.0, 4.0, 42)
+    stopped = fake_run(40.0, 4.0, 7, stopped=True, done=1)
+    frame = sweeps.heatmap_frame([complete, stopped])
+    assert frame.to_numpy().ravel().tolist() == [pytest.approx(1.25)]
+
+
+@pytest.mark.parametrize(
+    ("ratio", "pvalue", "verdict", "answer"),
+    [
+        (0.98, 0.006, "better, more than luck", "yes, better"),
+        (5.28, 0.001, "worse, more than luck", "yes, worse"),
+        (0.98, 0.72, "within luck", "no"),
+        (1.02, 0.05, "within luck", "no"),
+        (0.98, None, "within luck", "no"),
+    ],
+)
+def test_more_than_luck_says_the_side(ratio, pvalue, verdict, answer) -> None:
+    assert luck_verdict(ratio, pvalue) == verdict
+    assert luck_answer(ratio, pvalue) == answer
+
+
+def backtest_with(ratios: list[float], pvalues: list[float]) -> BacktestResult:
+    folds = [
+        SimpleNamespace(ratio=ratio, comparison={"rmse_ratio": ratio, "dm_pvalue": pvalue})
+        for ratio, pvalue in zip(ratios, pvalues, strict=True)
+    ]
+    return BacktestResult(
+        config=TrainConfig(),
+        folds_planned=len(folds),
+        horizon=1,
+        folds=folds,
+        by_horizon={},
+        seconds=1.0,
+        stopped=False,
+        finished_at="2026-12-02T00:00:00",
+    )
+
+
+def test_backtest_headline_counts_blocks_by_the_test() -> None:
+    # The issue's MSFT backtest: all five ratios below 1, two of them more than luck... one of
+    # which is set worse here, so each verdict appears.
+    ratios = [0.998, 0.973, 0.999, 1.027, 0.997]
+    pvalues = [0.72, 0.006, 0.83, 0.014, 0.73]
+    sentence = summary_sentence(backtest_with(ratios, pvalues))
+    assert sentence.endswith(
+        "Of the 5 blocks: 1 better, more than luck; 3 within luck; 1 worse, more than luck."
+    )
+    assert "beat" not in sentence
+    figure = fold_ratio_chart(
+        [str(n) for n in range(5)],
+        ratios,
+        [luck_verdict(ratio, pvalue) for ratio, pvalue in zip(ratios, pvalues, strict=True)],
+    )
+    colours = list(figure.data[0].marker.color)
+    assert colours[1] == "#2ca02c" and colours[3] == "#d62728"
+    assert colours[0] == colours[2] == colours[4] == "#9ca3af"
+    low, high = figure.layout.yaxis.range
+    assert low <= 0.9 and high >= 1.1
+
+
+def test_ratio_axis_always_shows_one_and_a_tenth_either_side() -> None:
+    assert ratio_axis_range([0.99, 1.001]) == pytest.approx([0.89, 1.11])
+    low, high = ratio_axis_range([5.28])
+    assert low < 0.9 and high > 5.28
+
+
+def test_the_influence_sentence_follows_the_figures() -> None:
+    """Two opposite synthetic cases: the network drawing on more days reaches further back."""
+    lag = 60
+    short = np.zeros(lag)
+    short[-3:] = 1.0  # all influence in the last 3 days
+    long = np.zeros(lag)
+    long[-8:] = 1.0  # spread over the last 8 days
+    lstm_short, rnn_long = memory_reach(short), memory_reach(long)
+    assert (lstm_short, rnn_long) == (3, 8)
+    flipped = reach_sentence(lstm_short, lag, rnn_long)
+    assert "For the LSTM, 90% of the influence comes from the last 3 of 60 days" in flipped
+    assert "here the SimpleRNN reaches further back than the LSTM" in flipped
+    assert "fades faster, as the tutorial" not in flipped
+    as_told = reach_sentence(memory_reach(long), lag, memory_reach(short))
+    assert "here the LSTM reaches further back, as the tutorial describes" in as_told
+    assert "Both lean on the most recent days" in flipped and "Both lean" in as_told
+    wide = np.ones(lag)
+    assert "Both lean" not in reach_sentence(memory_reach(wide), lag, memory_reach(short))
