@@ -149,3 +149,34 @@ def test_the_influence_sentence_follows_the_figures() -> None:
     assert "Both lean on the most recent days" in flipped and "Both lean" in as_told
     wide = np.ones(lag)
     assert "Both lean" not in reach_sentence(memory_reach(wide), lag, memory_reach(short))
+
+
+def test_the_seed_summary_leaves_a_stopped_seed_out_and_says_how_many_it_has() -> None:
+    """The page: 2 of 3 seeds complete, the stopped one listed apart, the mean without it."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    runs = {
+        "a": fake_run(6.44, 4.57, 42),
+        "b": fake_run(7.03, 4.57, 7),
+        "c": fake_run(21.26, 4.57, 2024, stopped=True, done=7),
+    }
+    label = "MSFT lag 60, batch 1, 10 epochs"
+    at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=60)
+    at.session_state["results"] = runs
+    at.session_state["last_group"] = {"kind": "seeds", "keys": ["a", "b", "c"]}
+    at.session_state["group_plan"] = {"kind": "seeds", "planned": {label: 3}}
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert any(
+        f"**{label}**, only 2 of 3 seeds complete" == markdown.value for markdown in at.markdown
+    )
+    spread = next(frame.value for frame in at.dataframe if "mean" in frame.value.columns)
+    lstm = spread[spread["forecast"] == "LSTM"].set_index("metric")
+    assert lstm.loc["RMSE ($)", "mean"] == "$6.74"  # (6.44 + 7.03) / 2 = 6.735
+    assert (lstm["runs"] == 2).all()
+    left_out = next(caption.value for caption in at.caption if "Left out" in caption.value)
+    assert f"{label}, seed 2024, stopped at 7 of 10 epochs" in left_out
+    verdict = next(info.value for info in at.info if "Ranked by" in info.value)
+    assert "mean held-out test ratio 1.47" in verdict
