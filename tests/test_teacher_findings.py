@@ -4,6 +4,7 @@ sentences computed from their figures, estimates from the epochs measured so far
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lstm_core.charts.forecast import fold_ratio_chart, ratio_axis_range
@@ -180,3 +181,113 @@ def test_the_seed_summary_leaves_a_stopped_seed_out_and_says_how_many_it_has() -
     assert f"{label}, seed 2024, stopped at 7 of 10 epochs" in left_out
     verdict = next(info.value for info in at.info if "Ranked by" in info.value)
     assert "mean held-out test ratio 1.47" in verdict
+
+
+def epoch_done(epoch: int, elapsed: float, seconds_left: float | None = None):
+    """A training progress report at the end of an epoch."""
+    return SimpleNamespace(
+        epoch=epoch,
+        epochs=10,
+        batch=5,
+        batches=5,
+        epoch_finished=True,
+        elapsed=elapsed,
+        seconds_left=seconds_left,
+    )
+
+
+def test_time_left_counts_every_run_from_what_was_measured() -> None:
+    """Both tutorial models, 2 seeds: batch 1 is never guessed from batch 200's pace."""
+    from lstm_core.execution.estimates import TimeLeft, settings_key
+
+    fast = TrainConfig(batch_size=200, epochs=10)
+    slow = TrainConfig(batch_size=1, epochs=10)
+    fast_key, slow_key = settings_key(fast), settings_key(slow)
+    assert settings_key(fast.with_changes(seed=7)) == fast_key != slow_key
+    clock = TimeLeft()
+    # Run 1 (batch 200): ten 1-second epochs; run 2 starts 12 s after run 1 did.
+    clock.observe(0, fast_key, None, now=0.0)
+    for epoch in range(1, 11):
+        clock.observe(0, fast_key, epoch_done(epoch, float(epoch)), now=float(epoch))
+    clock.observe(1, fast_key, None, now=12.0)
+    assert clock.unit_seconds[fast_key] == [12.0]
+    assert clock.epoch_seconds[fast_key] == [1.0] * 10
+    # In run 2, 5 s left; the two batch-1 runs have no measure yet: a floor, said as such.
+    estimate = clock.estimate(
+        epoch_done(5, 5.0, 5.0), 10, [(slow_key, 10), (slow_key, 10)], now=19.0
+    )
+    assert (estimate.seconds, estimate.unmeasured) == (5.0, 2)
+    assert estimate.text(4, "runs").startswith("at least 5 s left for all 4 runs (2 not timed")
+    # Run 3 (batch 1) starts at 24 s; its first epoch takes 9 s, and 81 s are left in it.
+    clock.observe(2, slow_key, None, now=24.0)
+    clock.observe(2, slow_key, epoch_done(1, 9.0, 81.0), now=33.0)
+    assert clock.unit_seconds[fast_key] == [12.0, 12.0]
+    estimate = clock.estimate(epoch_done(1, 9.0, 81.0), 10, [(slow_key, 10)], now=33.0)
+    # By hand: 81 s left in run 3, and run 4 is 10 epochs of 9 s: 81 + 90 = 171.
+    assert (estimate.seconds, estimate.unmeasured) == (171.0, 0)
+    assert estimate.text(4, "runs") == "about 171 s left for all 4 runs"
+
+
+def test_a_backtest_estimates_every_fold_left() -> None:
+    """Fold 2 of 5: this fold's rest plus three folds as long as fold 1 took."""
+    from lstm_core.execution.jobs import TrainingJob
+    from lstm_core.forecasting.backtest import FoldProgress
+
+    job = TrainingJob(TrainConfig(epochs=4), pd.Series([1.0] * 100))
+    job._on_progress(FoldProgress(fold=1, folds=5, inner=None))
+    first_started = job.clock._unit_started
+    job._on_progress(FoldProgress(fold=2, folds=5, inner=None))
+    [fold_one] = job.clock.unit_seconds["fold"]
+    assert fold_one == pytest.approx(job.clock._unit_started - first_started)
+    job._on_progress(FoldProgress(fold=2, folds=5, inner=epoch_done(1, 2.0, 6.0)))
+    estimate = job.time_left()
+    assert estimate.seconds == pytest.approx(6.0 + 3 * fold_one)
+    assert job.progress.describe(estimate.text(5, "folds")).endswith("left for all 5 folds")
+
+
+def test_preset_times_come_from_runs_measured_here_or_are_not_given() -> None:
+    from lstm_core.config import TUTORIAL_MODEL_1, TUTORIAL_MODEL_2
+    from lstm_core.execution.estimates import measured_run_seconds, measured_text
+
+    def row(config: TrainConfig, seconds: float, stopped: bool = False) -> dict:
+        return {
+            "lag": config.lag,
+            "batch": config.batch_size,
+            "epochs": config.epochs,
+            "units": "/".join(str(size) for size in config.units),
+            "learning rate": config.learning_rate,
+            "target": config.target,
+            "validation share": config.validation_fraction,
+            "train share": config.train_fraction,
+            "stopped": stopped,
+            "seconds": seconds,
+        }
+
+    table = pd.DataFrame(
+        [
+            row(TUTORIAL_MODEL_1, 11.0),
+            row(TUTORIAL_MODEL_1.with_changes(seed=7), 14.0),
+            row(TUTORIAL_MODEL_1, 13.0),
+            row(TUTORIAL_MODEL_1, 2.0, stopped=True),
+        ]
+    )
+    measured = measured_run_seconds(table, TUTORIAL_MODEL_1)
+    assert measured == (13.0, 3)  # the median of 11, 14 and 13; the stopped run is left out
+    assert measured_text(measured) == "Measured here: about 13 s a run (median of 3 saved runs)."
+    assert measured_run_seconds(table, TUTORIAL_MODEL_2) is None
+    assert measured_text(None) == ""
+
+
+def test_help_names_no_file() -> None:
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=60)
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    preset = at.selectbox(key="preset")
+    assert preset.help and "bench" not in preset.help and ".py" not in preset.help
+    at.switch_page("pages/compare.py").run()
+    helps = [button.help or "" for button in at.button]
+    assert not [text for text in helps if ".py" in text or "a minute per seed" in text]

@@ -16,7 +16,7 @@ from lstm_core.evaluation.metrics import METRIC_LABELS
 from lstm_core.execution.jobs import run_key
 from lstm_core.experiments import sweeps as experiments
 from lstm_core.preprocessing import check_config_fits
-from pages.shared import formatting, jobs, session
+from pages.shared import formatting, jobs, saving, session
 
 SEED_CHOICES = [42, 7, 2024, 1, 99]
 PLAN_KEY = "group_plan"
@@ -199,12 +199,17 @@ def seed_section() -> None:
     left, middle, right = st.columns(3)
     if left.button(
         f"Tutorial model 1 (batch 200), {seed_count} seeds",
-        help="Fast: about a minute per seed here.",
+        help=" ".join(["Batch 200: a few large steps per epoch.", saving.measured_help(model_1)]),
     ):
         start_group(experiments.seed_configs(model_1, seeds), "seeds")
     if middle.button(
         f"Tutorial model 2 (batch 1), {seed_count} seeds",
-        help="Slow: batch 1 makes over a thousand small steps per epoch (minutes per seed).",
+        help=" ".join(
+            [
+                "Slow: batch 1 makes over a thousand small steps per epoch.",
+                saving.measured_help(model_2),
+            ]
+        ),
     ):
         start_group(experiments.seed_configs(model_2, seeds), "seeds")
     if right.button(

@@ -51,3 +51,17 @@ def save_run(result: Any, group: str | None = None) -> None:
         st.session_state[STORE_MESSAGE_KEY] = f"This run could not be saved: {error}"
     else:
         st.session_state.pop(STORE_MESSAGE_KEY, None)
+
+
+def measured_help(config: Any) -> str:
+    """How long runs like `config` took on this server, from the saved runs; '' when none did.
+
+    Never a guess from another machine: a person sees only what was measured here.
+    """
+    from lstm_core.execution.estimates import measured_run_seconds, measured_text
+
+    try:
+        table = run_store().table(owner=owner())
+    except (StoreError, OSError):
+        return ""
+    return measured_text(measured_run_seconds(table, config))
