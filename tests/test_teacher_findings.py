@@ -291,3 +291,139 @@ def test_help_names_no_file() -> None:
     at.switch_page("pages/compare.py").run()
     helps = [button.help or "" for button in at.button]
     assert not [text for text in helps if ".py" in text or "a minute per seed" in text]
+
+
+def chosen_run(errors: np.ndarray, run_id: int, validation_ratio: float | None = None, **extra):
+    """A loaded run whose test predictions miss a straight-line price by `errors`."""
+    days = len(errors)
+    actual = 100.0 + np.arange(days, dtype=np.float64)
+    persistence = actual - 1.0  # yesterday's price: always $1 off, RMSE exactly 1
+    predicted = actual + errors
+    rmse = float(np.sqrt(np.mean(errors**2)))
+    return SimpleNamespace(
+        run_id=run_id,
+        config=TrainConfig(epochs=10),
+        test_dates=pd.bdate_range("2021-01-04", periods=days),
+        actual=actual,
+        predicted=predicted,
+        persistence=persistence,
+        metrics={"lstm": {"rmse": rmse}, "persistence": {"rmse": 1.0}},
+        validation=None
+        if validation_ratio is None
+        else {"comparison": {"rmse_ratio": validation_ratio}},
+        stopped=extra.get("stopped", False),
+        epochs_completed=extra.get("done", 10),
+    )
+
+
+def test_the_compare_sentence_names_the_winner_the_period_and_luck() -> None:
+    from statsmodels.tsa.stattools import diebold_mariano_test
+
+    from lstm_core.evaluation.significance import format_pvalue
+    from lstm_core.experiments.head_to_head import head_to_head, ratio_texts
+
+    generator = np.random.default_rng(3)
+    small, large = generator.normal(0, 0.5, 60), generator.normal(0, 2.0, 60)
+    sharp, rough = chosen_run(small, 1), chosen_run(large, 2)
+    reference = diebold_mariano_test(
+        sharp.actual, sharp.predicted, rough.predicted, criterion="mse", harvey_adj=True
+    ).pvalue
+    assert reference < 0.05
+    first, second = ratio_texts(sharp.metrics["lstm"]["rmse"], rough.metrics["lstm"]["rmse"])
+    sentence = head_to_head([rough, sharp], ["#2", "#1"])
+    assert sentence == (
+        f"On the held-out test period #1 is better than #2 ({first} against {second} the "
+        f"baseline's error), by more than luck ({format_pvalue(reference)})."
+    )
+    # Nearly alike: the same words say the gap is within luck.
+    twin = chosen_run(small + generator.normal(0, 0.05, 60), 3)
+    close = head_to_head([sharp, twin], ["#1", "#3"])
+    assert "a gap within luck (p = " in close
+    # With validation periods on both, validation comes first, and may pick the other run.
+    sharp.validation = {"comparison": {"rmse_ratio": 1.02}}
+    rough.validation = {"comparison": {"rmse_ratio": 0.97}}
+    both = head_to_head([sharp, rough], ["#1", "#2"])
+    assert both.startswith(
+        "On the validation period #2 is better than #1 (0.97x against 1.02x the baseline's error)"
+    )
+    assert "On the held-out test period #1 is better than #2" in both
+    # A stopped run is named and left out, never ranked.
+    stopped = chosen_run(small * 0.1, 4, stopped=True, done=3)
+    sentence = head_to_head([rough, stopped], ["#2", "#4"])
+    assert sentence == (
+        "Choose at least two complete runs to see which is better. Left out, since they did "
+        "not train to the end: #4 (stopped at 3 of 10 epochs)."
+    )
+    assert ratio_texts(0.997, 1.001) == ("0.997x", "1.001x")
+
+
+def saved_run(errors: np.ndarray, batch: int, stopped: bool = False):
+    """A RunResult made by hand (no training): a straight-line price missed by `errors`."""
+    from lstm_core.evaluation.significance import comparison
+    from lstm_core.model.results import RunResult
+
+    run = chosen_run(errors, 0)
+    rmse = run.metrics["lstm"]["rmse"]
+    metrics = {
+        "lstm": {"rmse": rmse, "mse_scaled": rmse**2, "direction_accuracy": 50.0},
+        "persistence": {"rmse": 1.0, "mse_scaled": 1.0, "direction_accuracy": None},
+    }
+    figures = comparison(run.actual, run.predicted, run.persistence, run.actual - 1.0)
+    figures["dm_pvalue"] = None if batch == 64 else figures["dm_pvalue"]
+    return RunResult(
+        config=TrainConfig(batch_size=batch, epochs=10),
+        n_train=100,
+        n_test=len(errors),
+        metrics=metrics,
+        loss_history=[1.0, 0.9, 0.8],
+        test_dates=run.test_dates,
+        actual=run.actual,
+        predicted=run.predicted,
+        persistence=run.persistence,
+        seconds=3.0,
+        stopped=stopped,
+        epochs_completed=3 if stopped else 10,
+        finished_at="2026-12-02 18:00:00 UTC",
+        comparison=figures,
+    )
+
+
+def test_compare_reads_on_a_projector(tmp_path, monkeypatch) -> None:
+    """Ratio first after the name, periods in headers, dashes, one colour per run, a sentence."""
+    import json
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from lstm_core.experiments.store import RunStore
+    from pages.sections.compare_runs import runs_display, styled
+
+    monkeypatch.setenv("LSTM_LAB_STORE", str(tmp_path / "runs.sqlite"))
+    store = RunStore()
+    generator = np.random.default_rng(5)
+    store.save(saved_run(generator.normal(0, 0.5, 40), 32))
+    store.save(saved_run(generator.normal(0, 2.0, 40), 64))
+    at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=60)
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    table = at.dataframe[0]
+    order = list(table.proto.column_order)
+    assert order[:4] == ["run", "LSTM / baseline", "validation ratio", "more than luck"]
+    headers = json.loads(table.proto.columns)
+    assert headers["LSTM / baseline"]["label"] == "LSTM / baseline (held-out test)"
+    assert headers["LSTM RMSE ($)"]["label"] == "LSTM RMSE ($, held-out test)"
+    shown = runs_display(store.table())
+    assert shown["run"].tolist()[0] == "#2 MSFT lag 60, batch 64, seed 42"
+    assert shown["more than luck"].tolist()[0] == "\N{EN DASH}"  # no test stored for run 2
+    text = styled(shown).to_string()
+    assert "None" not in text and "nan" not in text
+    sentence = next(info.value for info in at.info if "held-out test period" in info.value)
+    assert sentence.startswith("On the held-out test period #1 batch 32, seed 42 is better")
+    assert "by more than luck" in sentence
+    charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    overlay, losses = charts[0], charts[1]
+    overlay_colours = {
+        trace["name"]: trace["line"]["color"] for trace in overlay["data"] if "#" in trace["name"]
+    }
+    loss_colours = {trace["name"]: trace["line"]["color"] for trace in losses["data"]}
+    assert overlay_colours == loss_colours and len(set(loss_colours.values())) == 2

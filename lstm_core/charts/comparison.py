@@ -8,16 +8,24 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from lstm_core.charts.style import RUN_PALETTE, run_colors
 from lstm_core.charts.training import epoch_tick_step
 
 
-def loss_curves_chart(histories: dict[str, Sequence[float]]) -> go.Figure:
-    """Several runs' loss per epoch on one chart."""
+def loss_curves_chart(
+    histories: dict[str, Sequence[float]], colors: dict[str, str] | None = None
+) -> go.Figure:
+    """Several runs' loss per epoch on one chart, each run in its colour from `colors`."""
     figure = go.Figure()
+    colors = colors or run_colors(list(histories))
     for label, losses in histories.items():
         figure.add_trace(
             go.Scatter(
-                x=list(range(1, len(losses) + 1)), y=list(losses), mode="lines+markers", name=label
+                x=list(range(1, len(losses) + 1)),
+                y=list(losses),
+                mode="lines+markers",
+                name=label,
+                line={"color": colors.get(label, RUN_PALETTE[0])},
             )
         )
     longest = max((len(losses) for losses in histories.values()), default=1)
@@ -81,8 +89,10 @@ def _log_ratio_colour(ratios: Sequence[float]) -> tuple[np.ndarray, float, dict[
     return logs, reach, colorbar
 
 
-def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
-    """Hyperparameters against the test RMSE relative to the baseline, one line per run.
+def parallel_coordinates_chart(table: pd.DataFrame, period: str = "test") -> go.Figure:
+    """Hyperparameters against the RMSE relative to the baseline, one line per run.
+
+    `period` names the ratio used: "validation" (the table's validation ratios) or "test".
 
     Batch sizes and learning rates sit on log scales (32 and 200 would otherwise crowd at one
     end) but their ticks print the real values; colour is anchored at a ratio of 1 (as on
@@ -93,11 +103,15 @@ def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
     epochs = table["epochs"].astype(int).tolist()
     rates = table["learning rate"].astype(float).tolist()
     units = [int(str(unit).split("/")[0]) for unit in table["units"]]
-    ratios = table["LSTM / baseline"].astype(float).tolist()
+    if period not in {"validation", "test"}:
+        raise ValueError(f"period must be 'validation' or 'test', got {period!r}")
+    column = "validation ratio" if period == "validation" else "LSTM / baseline"
+    ratios = table[column].astype(float).tolist()
+    period_name = "validation" if period == "validation" else "held-out test"
     # Ratios are continuous: five evenly spaced ticks, not one per run, which overlapped.
     ratio_ticks = np.unique(np.round(np.linspace(min(ratios), max(ratios), 5), 2)).tolist()
     ratio_axis = {
-        "label": "LSTM / baseline RMSE",
+        "label": f"LSTM / baseline ({period_name})",
         "values": ratios,
         "range": [min(ratio_ticks[0], min(ratios)), max(ratio_ticks[-1], max(ratios))],
         "tickvals": ratio_ticks,
@@ -135,7 +149,7 @@ def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
         height=420,
         # The axis names sit above the plot, so the title goes higher still.
         title={
-            "text": "Settings against test error (below 1 beats the baseline)",
+            "text": f"Settings against {period_name} error (below 1 beats the baseline)",
             "x": 0,
             "y": 0.98,
             "yanchor": "top",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lstm_core.charts.style import COLORS
+from lstm_core.charts.style import COLORS, RUN_PALETTE, run_colors
 
 
 def epoch_tick_step(epochs: int) -> int:
@@ -83,8 +83,12 @@ def prediction_chart(
     predictions: dict[str, np.ndarray],
     persistence: np.ndarray | None = None,
     title: str = "Test period: real prices against predictions",
+    colors: dict[str, str] | None = None,
 ) -> go.Figure:
-    """Real test prices, each model's predictions and the baseline, training prices faint before."""
+    """Real test prices, each model's predictions and the baseline, training prices faint before.
+
+    `colors` gives each prediction's colour by its label (one colour per run on every chart).
+    """
     figure = go.Figure()
     figure.add_trace(
         go.Scatter(
@@ -105,15 +109,15 @@ def prediction_chart(
             line={"color": COLORS["actual"], "width": 1.6},
         )
     )
-    palette = ["#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
-    for index, (label, values) in enumerate(predictions.items()):
+    colors = colors or run_colors(list(predictions))
+    for label, values in predictions.items():
         figure.add_trace(
             go.Scatter(
                 x=test_dates,
                 y=values,
                 name=label,
                 mode="lines",
-                line={"color": palette[index % len(palette)], "width": 1.6},
+                line={"color": colors.get(label, RUN_PALETTE[0]), "width": 1.6},
             )
         )
     if persistence is not None:
