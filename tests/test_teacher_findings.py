@@ -427,3 +427,37 @@ def test_compare_reads_on_a_projector(tmp_path, monkeypatch) -> None:
     }
     loss_colours = {trace["name"]: trace["line"]["color"] for trace in losses["data"]}
     assert overlay_colours == loss_colours and len(set(loss_colours.values())) == 2
+
+
+def test_tune_counts_trials_from_one_and_keeps_its_decimals() -> None:
+    import optuna
+
+    from lstm_core.evaluation.significance import ratio_verdict
+    from lstm_core.experiments.tuning import history_figure
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    study.optimize(lambda trial: trial.suggest_float("x", 0.9, 1.1), n_trials=3)
+    figure = history_figure(study)
+    assert list(figure.data[0].x) == [1, 2, 3]  # Optuna's trials 0, 1, 2
+    assert figure.layout.xaxis.tick0 == 1
+    verdict = ratio_verdict({"rmse_ratio": 0.9971, "dm_pvalue": 0.4}, decimals=3)
+    assert "0.997x the baseline's" in verdict
+
+
+def test_one_colour_per_company_on_the_market_page() -> None:
+    from lstm_core import charts
+
+    dates = pd.bdate_range("2021-01-04", periods=5)
+    frame = pd.DataFrame(
+        {
+            "Date": list(dates) * 2,
+            "Ticker": ["AAPL"] * 5 + ["MSFT"] * 5,
+            "Adj Close": np.arange(10, dtype=float) + 1,
+            "Close": np.arange(10, dtype=float) + 1,
+        }
+    )
+    facet = charts.facet_chart(frame, {}, order=("AAPL", "GOOG", "MSFT", "AMZN"))
+    facet_colours = {trace.name: trace.line.color for trace in facet.data}
+    detail = charts.detail_chart(pd.Series(np.arange(5.0), index=dates, name="MSFT"), "MSFT")
+    assert detail.data[0].line.color == facet_colours["MSFT"] != facet_colours["AAPL"]

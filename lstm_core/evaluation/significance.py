@@ -107,15 +107,19 @@ def luck_answer(ratio: float | None, pvalue: float | None) -> str:
     return "no"
 
 
-def ratio_verdict(figures: dict[str, float | None], period: str = "held-out test") -> str:
+def ratio_verdict(
+    figures: dict[str, float | None], period: str = "held-out test", decimals: int = 2
+) -> str:
     """The verdict in plain words: the error ratio to persistence and whether it is more than luck.
 
     For example "On the held-out test period the LSTM's error is 0.98x the baseline's, a gap
-    within what luck explains (p = 0.41)."
+    within what luck explains (p = 0.41)." `decimals` matches the figures printed beside it.
     """
     ratio = figures["rmse_ratio"]
     pvalue = figures["dm_pvalue"]
-    lead = f"On the {period} period the LSTM's typical error is {ratio:.2f}x the baseline's"
+    lead = (
+        f"On the {period} period the LSTM's typical error is {ratio:.{decimals}f}x the baseline's"
+    )
     if pvalue is None or ratio is None or not np.isfinite(ratio):
         return lead + "."
     shown = format_pvalue(pvalue)
