@@ -461,3 +461,46 @@ def test_one_colour_per_company_on_the_market_page() -> None:
     facet_colours = {trace.name: trace.line.color for trace in facet.data}
     detail = charts.detail_chart(pd.Series(np.arange(5.0), index=dates, name="MSFT"), "MSFT")
     assert detail.data[0].line.color == facet_colours["MSFT"] != facet_colours["AAPL"]
+
+
+def test_the_forms_sentence_names_the_periods_training_uses(monkeypatch) -> None:
+    import streamlit as st
+
+    from lstm_core import data
+    from lstm_core.preprocessing import prepare_config
+    from pages.sections import train_settings
+
+    prices = data.load_snapshot().series("MSFT")
+    config = TrainConfig(ticker="MSFT", lag=60, train_fraction=0.8, validation_fraction=0.1)
+    monkeypatch.setattr(
+        st,
+        "session_state",
+        {"form_lag": 60, "form_share": 0.8, "form_validation": 0.1},
+    )
+    sentence = train_settings.split_sentence(prices)
+    prepared = prepare_config(prices, config)  # what run_training splits
+    validation, test = prepared.validation_dates, prepared.test_dates
+    assert (
+        f"is checked on the {len(validation):,} validation days after them "
+        f"({validation[0]:%Y-%m-%d} to {validation[-1]:%Y-%m-%d}" in sentence
+    )
+    assert f"learns to predict {prepared.train_count:,} days" in sentence
+    last_training_day = prepared.dates[prepared.lag + prepared.train_count - 1]
+    assert last_training_day < validation[0] and f"to {last_training_day:%Y-%m-%d}," in sentence
+    assert f"tested on the {len(test):,} days after ({test[0]:%Y-%m-%d}" in sentence
+
+
+def test_the_validation_period_is_shaded_and_labelled_not_a_gap() -> None:
+    from lstm_core import charts
+
+    days = pd.bdate_range("2021-01-04", periods=30)
+    prices = np.arange(30.0) + 100
+    validation = pd.Series(prices[20:25], index=days[20:25])
+    figure = charts.prediction_chart(
+        days[:20], prices[:20], days[25:], prices[25:], {"LSTM": prices[25:]}, validation=validation
+    )
+    drawn = {trace.name: trace for trace in figure.data}
+    assert list(drawn["validation prices"].y) == list(prices[20:25])
+    [band] = figure.layout.shapes
+    assert (pd.Timestamp(band.x0), pd.Timestamp(band.x1)) == (days[20], days[24])
+    assert [note.text for note in figure.layout.annotations] == ["validation"]

@@ -9,6 +9,7 @@ COLORS = {
     "lstm": "#d62728",
     "persistence": "#1f77b4",
     "train": "#9ca3af",
+    "validation": "#b8860b",
 }
 
 COMPANY_COLORS = {"AAPL": "#7f7f7f", "GOOG": "#2ca02c", "MSFT": "#1f77b4", "AMZN": "#ff7f0e"}

@@ -84,10 +84,13 @@ def prediction_chart(
     persistence: np.ndarray | None = None,
     title: str = "Test period: real prices against predictions",
     colors: dict[str, str] | None = None,
+    validation: pd.Series | None = None,
 ) -> go.Figure:
     """Real test prices, each model's predictions and the baseline, training prices faint before.
 
     `colors` gives each prediction's colour by its label (one colour per run on every chart).
+    `validation`, the real prices of a validation period (dated), is drawn between training
+    and test in a shaded, labelled band, so that stretch is never a blank gap.
     """
     figure = go.Figure()
     figure.add_trace(
@@ -100,6 +103,26 @@ def prediction_chart(
             opacity=0.5,
         )
     )
+    if validation is not None and len(validation):
+        figure.add_trace(
+            go.Scatter(
+                x=validation.index,
+                y=validation.to_numpy(),
+                name="validation prices",
+                mode="lines",
+                line={"color": COLORS["validation"], "width": 1.2},
+            )
+        )
+        figure.add_vrect(
+            x0=validation.index[0],
+            x1=validation.index[-1],
+            fillcolor=COLORS["validation"],
+            opacity=0.15,
+            line_width=0,
+            layer="below",
+            annotation_text="validation",
+            annotation_position="top left",
+        )
     figure.add_trace(
         go.Scatter(
             x=test_dates,

@@ -111,6 +111,9 @@ def show_result(result: Any, previous: bool = False) -> None:
             result.actual,
             {"LSTM prediction": result.predicted},
             result.persistence,
+            validation=pd.Series(prepared.validation_actual, index=prepared.validation_dates)
+            if prepared.validation_count
+            else None,
         ),
         key="overlay",
     )
