@@ -164,11 +164,11 @@ class TrainConfig:
         """A short human name: 'MSFT lag 60, batch 200, 10 epochs, seed 42'.
 
         `stopped_after`, for a run stopped early, names the epochs it really trained:
-        '10 of 50 epochs (stopped)'.
+        'stopped at 10 of 50 epochs'.
         """
         epochs = f"{self.epochs} epochs"
         if stopped_after is not None:
-            epochs = f"{stopped_after} of {epochs} (stopped)"
+            epochs = f"stopped at {stopped_after} of {epochs}"
         text = (
             f"{self.ticker} lag {self.lag}, batch {self.batch_size}, "
             f"{epochs}, units {'/'.join(map(str, self.units))}, seed {self.seed}"

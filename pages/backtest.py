@@ -134,7 +134,10 @@ def live_backtest() -> None:
         # The same words as every other job: queued behind someone else, or starting up.
         text = jobs.starting_text(running)
     else:
-        text = progress.describe()
+        estimate = running.time_left()
+        text = progress.describe(
+            None if estimate is None else estimate.text(progress.folds, "folds")
+        )
     st.progress(progress.fraction if progress else 0.0, text=text)
     if running.stop_reason:
         st.caption("Stopping; the folds already finished are kept…")

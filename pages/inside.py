@@ -115,7 +115,12 @@ def train_simple_rnn(result: Any) -> None:
 
 def show_inside(result: Any) -> None:
     """Gates, states and saliency of the trained model on one test window."""
-    from lstm_core.model.internals import input_saliency, memory_reach, trace_window
+    from lstm_core.model.internals import (
+        input_saliency,
+        memory_reach,
+        reach_sentence,
+        trace_window,
+    )
 
     prepared = result.prepared
     config = result.config
@@ -172,16 +177,8 @@ def show_inside(result: Any) -> None:
     if rnn is not None:
         saliencies["SimpleRNN"] = rnn
     st.plotly_chart(charts.saliency_chart(saliencies), key="saliency")
-    sentence = (
-        f"How much a small change in each past day's price moves the prediction. For the LSTM, "
-        f"90% of the influence comes from the last {reach} of {config.lag} days."
-    )
-    if rnn is not None:
-        sentence += (
-            f" For the SimpleRNN it is the last {memory_reach(rnn, 0.9)} days: its memory "
-            "fades faster, as the tutorial describes."
-        )
-    st.write(sentence)
+    rnn_reach = None if rnn is None else memory_reach(rnn, 0.9)
+    st.write(reach_sentence(reach, config.lag, rnn_reach))
     if rnn is None and st.button(
         "Compare with a SimpleRNN of the same size",
         key="train_rnn",

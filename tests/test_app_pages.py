@@ -240,13 +240,13 @@ def test_stop_keeps_the_model_trained_so_far() -> None:
     assert any(expected in warning.value for warning in at.warning)
     assert [trace["name"] for trace in figure(at, 0)["data"]][2] == "LSTM prediction"
     # Wherever the run is named, it says how far it got: never "100 epochs" after a few.
-    stopped = f"{result.epochs_completed} of 100 epochs (stopped)"
+    stopped = f"stopped at {result.epochs_completed} of 100 epochs"
     assert any(stopped in heading.value for heading in at.subheader if "Result:" in heading.value)
     at.switch_page("pages/inside.py").run()
     assert any(stopped in heading.value for heading in at.subheader)
     at.switch_page("pages/compare.py").run()
     newest = at.dataframe[0].value.iloc[0]
-    assert newest["epochs"] == f"{result.epochs_completed} of 100 (stopped)"
+    assert newest["epochs"] == f"stopped at {result.epochs_completed} of 100"
 
 
 def test_training_status_shows_in_the_sidebar_except_on_the_page_showing_it() -> None:

@@ -46,7 +46,7 @@ def test_parallel_coordinates_keeps_its_title_above_the_axis_names() -> None:
     )
     figure = charts.parallel_coordinates_chart(table)
     assert [dimension.label for dimension in figure.data[0].dimensions][-1] == (
-        "LSTM / baseline RMSE"
+        "LSTM / baseline (held-out test)"
     )
     assert figure.layout.margin.t >= 100 and figure.layout.title.yanchor == "top"
 
@@ -93,7 +93,7 @@ def test_parallel_coordinates_print_real_values_and_anchor_colour_at_one() -> No
     assert list(rate.tickvals) == sorted(rate.tickvals)
     # Ticks on every axis: plotly then prints no range ends such as "10.0792".
     assert all(dimension.tickvals for dimension in dimensions.values())
-    ratio = dimensions["LSTM / baseline RMSE"]
+    ratio = dimensions["LSTM / baseline (held-out test)"]
     assert ratio.ticktext[0] == "0.98" and ratio.ticktext[-1] == "10.08"
     # Colour is anchored at a ratio of 1 (log10 = 0), whatever runs are shown, and its bar
     # names only positive ratios.

@@ -147,5 +147,5 @@ def test_new_settings_round_trip_through_dict_and_label() -> None:
 
 def test_a_stopped_run_is_named_with_the_epochs_it_trained() -> None:
     config = TrainConfig(epochs=50)
-    assert "10 of 50 epochs (stopped)" in config.label(stopped_after=10)
+    assert "stopped at 10 of 50 epochs" in config.label(stopped_after=10)
     assert "50 epochs" in config.label() and "stopped" not in config.label()

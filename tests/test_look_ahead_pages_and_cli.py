@@ -205,7 +205,7 @@ def test_backtest_page_runs_folds_in_the_background_and_charts_them() -> None:
     stitched = chart(at, "Each fold's one-day forecasts")
     assert len(values(stitched["data"][0]["y"])) == sum(len(f.actual) for f in result.folds)
     assert at.dataframe[0].value["ratio"].tolist() == pytest.approx(list(result.ratios()))
-    assert "It beat the baseline in" in at.info[0].value
+    assert "Of the 2 blocks: " in at.info[0].value
 
     # Saved in the run store: a new session (as after a restart) opens on the same backtest.
     later = AppTest.from_file(APP, default_timeout=120)

@@ -8,19 +8,23 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from lstm_core.charts.style import RUN_PALETTE, run_colors
 from lstm_core.charts.training import epoch_tick_step
 
 
 def loss_curves_chart(
     histories: dict[str, Sequence[float]],
     no_skill_lines: dict[str, float | None] | None = None,
+    colors: dict[str, str] | None = None,
 ) -> go.Figure:
-    """Several runs' training loss per epoch on one chart; with `no_skill_lines`, each run's
-    no-skill training loss as a dotted line of its colour."""
+    """Several runs' training loss per epoch on one chart, each run in its colour from
+    `colors`; with `no_skill_lines`, each run's no-skill training loss as a dotted line of its
+    colour."""
     figure = go.Figure()
+    colors = colors or run_colors(list(histories))
     longest = max((len(losses) for losses in histories.values()), default=1)
-    for index, (label, losses) in enumerate(histories.items()):
-        color = RUN_PALETTE[index % len(RUN_PALETTE)]
+    for label, losses in histories.items():
+        color = colors.get(label, RUN_PALETTE[0])
         figure.add_trace(
             go.Scatter(
                 x=list(range(1, len(losses) + 1)),
@@ -59,10 +63,6 @@ def loss_curves_chart(
         margin={"t": 40, "b": 10},
     )
     return figure
-
-
-RUN_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
-"""One colour per run, in the order the runs are listed."""
 
 
 MAX_AXIS_TICKS = 8
@@ -112,8 +112,10 @@ def _log_ratio_colour(ratios: Sequence[float]) -> tuple[np.ndarray, float, dict[
     return logs, reach, colorbar
 
 
-def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
-    """Hyperparameters against the test RMSE relative to the baseline, one line per run.
+def parallel_coordinates_chart(table: pd.DataFrame, period: str = "test") -> go.Figure:
+    """Hyperparameters against the RMSE relative to the baseline, one line per run.
+
+    `period` names the ratio used: "validation" (the table's validation ratios) or "test".
 
     Batch sizes and learning rates sit on log scales (32 and 200 would otherwise crowd at one
     end) but their ticks print the real values; colour is anchored at a ratio of 1 (as on
@@ -124,11 +126,15 @@ def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
     epochs = table["epochs"].astype(int).tolist()
     rates = table["learning rate"].astype(float).tolist()
     units = [int(str(unit).split("/")[0]) for unit in table["units"]]
-    ratios = table["LSTM / baseline"].astype(float).tolist()
+    if period not in {"validation", "test"}:
+        raise ValueError(f"period must be 'validation' or 'test', got {period!r}")
+    column = "validation ratio" if period == "validation" else "LSTM / baseline"
+    ratios = table[column].astype(float).tolist()
+    period_name = "validation" if period == "validation" else "held-out test"
     # Ratios are continuous: five evenly spaced ticks, not one per run, which overlapped.
     ratio_ticks = np.unique(np.round(np.linspace(min(ratios), max(ratios), 5), 2)).tolist()
     ratio_axis = {
-        "label": "LSTM / baseline RMSE",
+        "label": f"LSTM / baseline ({period_name})",
         "values": ratios,
         "range": [min(ratio_ticks[0], min(ratios)), max(ratio_ticks[-1], max(ratios))],
         "tickvals": ratio_ticks,
@@ -166,7 +172,7 @@ def parallel_coordinates_chart(table: pd.DataFrame) -> go.Figure:
         height=420,
         # The axis names sit above the plot, so the title goes higher still.
         title={
-            "text": "Settings against test error (below 1 beats the baseline)",
+            "text": f"Settings against {period_name} error (below 1 beats the baseline)",
             "x": 0,
             "y": 0.98,
             "yanchor": "top",

@@ -114,17 +114,45 @@ def fan_chart(dates: pd.DatetimeIndex, prices: np.ndarray, ahead: LookAhead) -> 
     return figure
 
 
-def fold_ratio_chart(labels: Sequence[str], ratios: Sequence[float]) -> go.Figure:
-    """Each fold's one-day RMSE ratio to persistence, with their mean and spread (mean +- sd)."""
+VERDICT_COLORS = {
+    "better, more than luck": "#2ca02c",
+    "within luck": "#9ca3af",
+    "worse, more than luck": COLORS["lstm"],
+}
+"""Bar colours by the Diebold-Mariano verdict (significance.VERDICTS), not by the ratio alone."""
+
+RATIO_AXIS_REACH = 0.1
+"""A ratio axis shows at least 1 - this to 1 + this, so small gaps do not look large."""
+
+
+def ratio_axis_range(values: Sequence[float]) -> list[float]:
+    """A y range that holds every ratio, 1, and at least 0.9-1.1, with 5% to spare."""
+    finite = [float(value) for value in values if np.isfinite(value)]
+    low = min([*finite, 1.0 - RATIO_AXIS_REACH])
+    high = max([*finite, 1.0 + RATIO_AXIS_REACH])
+    margin = 0.05 * (high - low)
+    return [low - margin, high + margin]
+
+
+def fold_ratio_chart(
+    labels: Sequence[str], ratios: Sequence[float], verdicts: Sequence[str] | None = None
+) -> go.Figure:
+    """Each fold's one-day RMSE ratio to persistence, with their mean and spread (mean +- sd).
+
+    Bars are coloured by `verdicts` (the Diebold-Mariano verdict of each fold); without them,
+    grey: a ratio alone does not say whether a gap is more than luck.
+    """
     ratios = np.asarray(ratios, dtype=np.float64)
-    colors = [COLORS["lstm"] if ratio >= 1 else "#2ca02c" for ratio in ratios]
+    verdicts = list(verdicts) if verdicts is not None else ["within luck"] * len(ratios)
+    colors = [VERDICT_COLORS.get(verdict, VERDICT_COLORS["within luck"]) for verdict in verdicts]
     figure = go.Figure(
         go.Bar(
             x=list(labels),
             y=ratios,
             marker_color=colors,
             name="fold ratio",
-            hovertemplate="%{x}<br>%{y:.3f}x persistence's error<extra></extra>",
+            customdata=verdicts,
+            hovertemplate="%{x}<br>%{y:.3f}x persistence's error, %{customdata}<extra></extra>",
         )
     )
     figure.add_hline(
@@ -145,9 +173,7 @@ def fold_ratio_chart(labels: Sequence[str], ratios: Sequence[float]) -> go.Figur
         figure.add_hline(
             y=mean, line={"color": COLORS["actual"]}, annotation_text=f"mean {mean:.3f}"
         )
-        low, high = min(ratios.min(), 1.0), max(ratios.max(), 1.0)
-        margin = max(0.01, 0.2 * (high - low))
-        figure.update_yaxes(range=[low - margin, high + margin])
+    figure.update_yaxes(range=ratio_axis_range(ratios))
     figure.update_layout(
         height=340,
         title={"text": "One-day error of each fold, as a multiple of persistence's", "x": 0},

@@ -8,6 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lstm_core.charts.style import company_color
+
 FACET_GAP_PIXELS = 60
 """Room between two rows of panels, for the lower panel's title."""
 
@@ -69,7 +71,7 @@ def facet_chart(
                 y=prices,
                 name=ticker,
                 mode="lines",
-                line={"width": 1.4},
+                line={"width": 1.4, "color": company_color(str(ticker))},
                 hovertemplate="%{x|%Y-%m-%d}<br>$%{y:,.2f}<extra>" + ticker + "</extra>",
             ),
             row=index // 2 + 1,
@@ -105,6 +107,7 @@ def detail_chart(series: pd.Series, title: str, months: int | None = None) -> go
             y=shown.to_numpy(),
             mode="lines",
             name=str(series.name),
+            line={"color": company_color(str(series.name))},
             hovertemplate="%{x|%Y-%m-%d}<br>$%{y:,.2f}<extra></extra>",
         )
     )

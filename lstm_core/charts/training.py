@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lstm_core.charts.style import COLORS
+from lstm_core.charts.style import COLORS, RUN_PALETTE, run_colors
 
 
 def epoch_tick_step(epochs: int) -> int:
@@ -148,8 +148,15 @@ def prediction_chart(
     predictions: dict[str, np.ndarray],
     persistence: np.ndarray | None = None,
     title: str = "Test period: real prices against predictions",
+    colors: dict[str, str] | None = None,
+    validation: pd.Series | None = None,
 ) -> go.Figure:
-    """Real test prices, each model's predictions and the baseline, training prices faint before."""
+    """Real test prices, each model's predictions and the baseline, training prices faint before.
+
+    `colors` gives each prediction's colour by its label (one colour per run on every chart).
+    `validation`, the real prices of a validation period (dated), is drawn between training
+    and test in a shaded, labelled band, so that stretch is never a blank gap.
+    """
     figure = go.Figure()
     figure.add_trace(
         go.Scatter(
@@ -161,6 +168,26 @@ def prediction_chart(
             opacity=0.5,
         )
     )
+    if validation is not None and len(validation):
+        figure.add_trace(
+            go.Scatter(
+                x=validation.index,
+                y=validation.to_numpy(),
+                name="validation prices",
+                mode="lines",
+                line={"color": COLORS["validation"], "width": 1.2},
+            )
+        )
+        figure.add_vrect(
+            x0=validation.index[0],
+            x1=validation.index[-1],
+            fillcolor=COLORS["validation"],
+            opacity=0.15,
+            line_width=0,
+            layer="below",
+            annotation_text="validation",
+            annotation_position="top left",
+        )
     figure.add_trace(
         go.Scatter(
             x=test_dates,
@@ -170,15 +197,15 @@ def prediction_chart(
             line={"color": COLORS["actual"], "width": 1.6},
         )
     )
-    palette = ["#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
-    for index, (label, values) in enumerate(predictions.items()):
+    colors = colors or run_colors(list(predictions))
+    for label, values in predictions.items():
         figure.add_trace(
             go.Scatter(
                 x=test_dates,
                 y=values,
                 name=label,
                 mode="lines",
-                line={"color": palette[index % len(palette)], "width": 1.6},
+                line={"color": colors.get(label, RUN_PALETTE[0]), "width": 1.6},
             )
         )
     if persistence is not None:

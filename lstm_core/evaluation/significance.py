@@ -107,28 +107,61 @@ def comparison(
     }
 
 
+VERDICT_BETTER = "better, more than luck"
+VERDICT_LUCK = "within luck"
+VERDICT_WORSE = "worse, more than luck"
+VERDICTS = (VERDICT_BETTER, VERDICT_LUCK, VERDICT_WORSE)
+"""What the Diebold-Mariano test says of one period, in the words pages count and colour by."""
+
+
+def luck_verdict(ratio: float | None, pvalue: float | None) -> str:
+    """VERDICT_BETTER or VERDICT_WORSE when the gap is more than luck (p below the level),
+    else VERDICT_LUCK (also when the test does not apply)."""
+    if ratio is None or pvalue is None or not np.isfinite(ratio) or not np.isfinite(pvalue):
+        return VERDICT_LUCK
+    if pvalue >= SIGNIFICANCE_LEVEL or ratio == 1:
+        return VERDICT_LUCK
+    return VERDICT_BETTER if ratio < 1 else VERDICT_WORSE
+
+
+def luck_answer(ratio: float | None, pvalue: float | None) -> str:
+    """The 'More than luck?' tile's answer, with the side: 'yes, better', 'yes, worse' or 'no'."""
+    verdict = luck_verdict(ratio, pvalue)
+    if verdict == VERDICT_BETTER:
+        return "yes, better"
+    if verdict == VERDICT_WORSE:
+        return "yes, worse"
+    return "no"
+
+
 def ratio_verdict(
     figures: dict[str, float | None],
     period: str = "held-out test",
     chose_epoch: bool = False,
     model_name: str = "LSTM",
+    decimals: int = 2,
 ) -> str:
     """The verdict in plain words: the error ratio to persistence and whether it is more than luck.
 
     For example "On the held-out test period the LSTM's error is 0.98x the baseline's, a gap
     within what luck explains (p = 0.41)." `chose_epoch` (early stopping watched this period)
-    adds that the p-value is optimistic.
+    adds that the p-value is optimistic; `decimals` matches the figures printed beside it.
     """
-    sentence = _ratio_sentence(figures, period, model_name)
+    sentence = _ratio_sentence(figures, period, model_name, decimals)
     if chose_epoch:
         sentence += " (this period chose the epoch, so its p-value is optimistic)"
     return sentence + "."
 
 
-def _ratio_sentence(figures: dict[str, float | None], period: str, model_name: str) -> str:
+def _ratio_sentence(
+    figures: dict[str, float | None], period: str, model_name: str, decimals: int
+) -> str:
     ratio = figures["rmse_ratio"]
     pvalue = figures["dm_pvalue"]
-    lead = f"On the {period} period the {model_name}'s typical error is {ratio:.2f}x the baseline's"
+    lead = (
+        f"On the {period} period the {model_name}'s typical error is "
+        f"{ratio:.{decimals}f}x the baseline's"
+    )
     if pvalue is None or ratio is None or not np.isfinite(ratio):
         return lead
     shown = format_pvalue(pvalue)

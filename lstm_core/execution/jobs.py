@@ -16,6 +16,7 @@ import pandas as pd
 from lstm_core.config import TrainConfig
 from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
+from lstm_core.execution.estimates import Estimate, TimeLeft, settings_key
 
 LOGGER = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class TrainingJob:
         self.run_index = 0
         self.run_seconds: list[float] = []
         self.run_started = time.monotonic()
+        self.clock = TimeLeft()
         self.loading = False
         self.heartbeat_timeout = None if is_connected is not None else heartbeat_timeout
         self.is_connected = is_connected
@@ -121,20 +123,40 @@ class TrainingJob:
 
     @property
     def group_seconds_left(self) -> float | None:
-        """About how long until the last run of the group ends, or None before any estimate.
+        """About how long until the last run of the group ends, or None before any estimate."""
+        estimate = self.time_left()
+        return None if estimate is None else estimate.seconds
 
-        The runs still to come are guessed to take as long as the finished ones did on
-        average (or as the current one will, before any has finished).
+    def _unit(self, progress: Any) -> tuple[int, str, Any]:
+        """The unit a progress report belongs to: (0-based index, key, training progress).
+
+        A backtest's reports name their fold (and carry the fold's training progress inside).
         """
+        if hasattr(progress, "fold"):
+            return progress.fold - 1, "fold", progress.inner
+        return self.run_index, settings_key(self.config), progress
+
+    def _remaining_units(self) -> list[tuple[str, int]]:
+        """The units after the current one, as (key, planned epochs)."""
         progress = self.progress
-        if progress is None or progress.seconds_left is None:
+        if hasattr(progress, "fold"):
+            return [("fold", self.config.epochs)] * (progress.folds - progress.fold)
+        return [
+            (settings_key(config), config.epochs) for config in self.configs[self.run_index + 1 :]
+        ]
+
+    def time_left(self) -> Estimate | None:
+        """Time left for every run, fold or trial still to come, from the epochs and units
+        measured so far on this machine (see estimates.TimeLeft); None before any measure."""
+        progress = self.progress
+        if progress is None:
             return None
-        current_left = float(progress.seconds_left)
-        if self.run_seconds:
-            per_run = sum(self.run_seconds) / len(self.run_seconds)
-        else:
-            per_run = time.monotonic() - self.run_started + current_left
-        return current_left + per_run * (len(self.configs) - self.run_index - 1)
+        _, _, inner = self._unit(progress)
+        if inner is None:
+            return None
+        return self.clock.estimate(
+            inner, self.config.epochs, self._remaining_units(), time.monotonic()
+        )
 
     def no_skill_losses(self) -> dict[str, float | None] | None:
         """The no-skill loss lines of the run in progress (numpy only, computed once a config).
@@ -185,6 +207,8 @@ class TrainingJob:
 
     def _on_progress(self, progress: Any) -> None:
         self.state = "running"
+        unit, key, inner = self._unit(progress)
+        self.clock.observe(unit, key, inner, time.monotonic())
         self.progress = progress
 
     def unregister(self) -> None:

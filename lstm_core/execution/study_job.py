@@ -66,6 +66,23 @@ class StudyJob(TrainingJob):
         self.report: dict[str, Any] | None = None
         self.started_at = time.monotonic()
 
+    def _unit(self, progress: Any) -> tuple[int, str, Any]:
+        # Trials differ in their settings; each is estimated from all trials measured so far.
+        return self.trial_index, "trial", progress
+
+    def _remaining_units(self) -> list[tuple[str, int]]:
+        return [("trial", self.plan.base.epochs)] * (self.n_trials - self.trial_index - 1)
+
+    def time_left(self) -> Any:
+        """As TrainingJob's, for the trials still to come, capped by the study's time budget."""
+        estimate = super().time_left()
+        if estimate is None or self.timeout is None:
+            return estimate
+        budget_left = max(0.0, self.timeout - (time.monotonic() - self.started_at))
+        if estimate.seconds <= budget_left:
+            return estimate
+        return type(estimate)(budget_left, 0)
+
     def _on_trial_start(self, index: int) -> None:
         self.trial_index = index
 

@@ -87,14 +87,31 @@ def grid_configs(
     ]
 
 
+def is_complete(result: Any) -> bool:
+    """Whether a run trained all its planned epochs (early stopping counts as complete)."""
+    return not getattr(result, "stopped", False)
+
+
+def complete_runs(results: Sequence[Any]) -> list[Any]:
+    """The runs that trained to the end: aggregates count only these, never a stopped run."""
+    return [result for result in results if is_complete(result)]
+
+
+def stopped_text(result: Any) -> str:
+    """'stopped at 7 of 10 epochs' for a run stopped early."""
+    return f"stopped at {result.epochs_completed} of {result.config.epochs} epochs"
+
+
 def spread_table(results: Sequence[Any]) -> pd.DataFrame:
     """Mean, sample standard deviation, min and max of each metric over runs, model and baseline.
 
     With one run the standard deviation is NaN: one seed says nothing about seed noise. A
     metric a forecaster has no value for (persistence's direction score, None) is NaN too.
+    Stopped runs are left out.
     """
+    results = complete_runs(results)
     if not results:
-        raise ValueError("results must hold at least one run")
+        raise ValueError("results must hold at least one complete (not stopped) run")
     rows = []
     for forecaster in ("lstm", "persistence"):
         for name in METRIC_NAMES:
@@ -121,8 +138,10 @@ def difference_verdict(first: Sequence[Any], second: Sequence[Any], names: tuple
     """Whether two configs' test RMSEs differ by more than their seed noise, in one sentence.
 
     The rule is deliberately simple for people who tune by eye: the difference of the means
-    counts as real when it exceeds twice the larger of the two standard deviations.
+    counts as real when it exceeds twice the larger of the two standard deviations. Stopped
+    runs are left out.
     """
+    first, second = complete_runs(first), complete_runs(second)
     first_rmse = np.array([result.metrics["lstm"]["rmse"] for result in first])
     second_rmse = np.array([result.metrics["lstm"]["rmse"] for result in second])
     if len(first_rmse) < 2 or len(second_rmse) < 2:
@@ -164,7 +183,12 @@ def group_verdict(groups: dict[str, Sequence[Any]]) -> str:
 
     A group beats the baseline only when its mean ratio does, not its luckiest seed. With
     validation periods the ranking uses them, and the held-out test figure is only reported.
+    Stopped runs are left out; a group with no complete run is not ranked.
     """
+    groups = {label: complete_runs(group) for label, group in groups.items()}
+    groups = {label: group for label, group in groups.items() if group}
+    if not groups:
+        return "No setting has a complete run yet, so none is ranked."
     members = [result for group in groups.values() for result in group]
     period = ranking_period(members)
     rows = []
@@ -194,14 +218,17 @@ def group_verdict(groups: dict[str, Sequence[Any]]) -> str:
 
 
 def heatmap_frame(results: Sequence[Any], period: str = "test") -> pd.DataFrame:
-    """RMSE relative to the baseline's on `period`, lag in rows, batch size in columns."""
+    """RMSE relative to the baseline's on `period`, lag in rows, batch size in columns.
+
+    Stopped runs are left out: a cell holds complete runs only.
+    """
     records = [
         {
             "lag": result.config.lag,
             "batch size": result.config.batch_size,
             "ratio": rmse_ratio(result, period),
         }
-        for result in results
+        for result in complete_runs(results)
     ]
-    frame = pd.DataFrame.from_records(records)
+    frame = pd.DataFrame.from_records(records, columns=["lag", "batch size", "ratio"])
     return frame.pivot_table(index="lag", columns="batch size", values="ratio", aggfunc="mean")

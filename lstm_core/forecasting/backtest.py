@@ -36,15 +36,18 @@ class FoldProgress:
         inside = self.inner.fraction if self.inner is not None else 0.0
         return min(1.0, (self.fold - 1 + inside) / self.folds)
 
-    def describe(self) -> str:
-        """'Fold 2 of 5 · epoch 3 of 10 · batch 4 of 5 · about 3 s left'."""
+    def describe(self, time_left: str | None = None) -> str:
+        """'Fold 2 of 5 · epoch 3 of 10 · batch 4 of 5', then `time_left` when given
+        ('about 30 s left for all 5 folds'), else this fold's own time left."""
         text = f"Fold {self.fold} of {self.folds}"
         inner = self.inner
         if inner is not None:
             text += (
                 f" · epoch {inner.epoch} of {inner.epochs} · batch {inner.batch} of {inner.batches}"
             )
-            if inner.seconds_left is not None:
+            if time_left is not None:
+                text += f" · {time_left}"
+            elif inner.seconds_left is not None:
                 text += f" · about {inner.seconds_left:,.0f} s left in this fold"
         return text
 

@@ -33,6 +33,7 @@ __all__ = [
     "input_saliency",
     "lstm_layer_forward",
     "memory_reach",
+    "reach_sentence",
     "trace_window",
 ]
 
@@ -341,3 +342,40 @@ def memory_reach(saliency: np.ndarray, share: float = 0.9) -> int:
     # partial sum (0.9 * 10 must count 9.0 as reached).
     threshold = share * total * (1 - 1e-12)
     return int(np.searchsorted(from_recent, threshold, side="left")) + 1
+
+
+def _days(count: int) -> str:
+    return "the last day" if count == 1 else f"the last {count} days"
+
+
+def reach_sentence(lstm_reach: int, lag: int, rnn_reach: int | None = None) -> str:
+    """What the saliency chart shows, computed from the two networks' 90% reaches.
+
+    The network whose 90% of influence spans more days reaches further back; the sentence
+    says which, and agrees with the tutorial's story only when the figures do.
+    """
+    text = (
+        "How much a small change in each past day's price moves the prediction. For the LSTM, "
+        f"90% of the influence comes from the last {lstm_reach} of {lag} days."
+    )
+    if rnn_reach is None:
+        return text
+    text += f" For the SimpleRNN it is {_days(rnn_reach)}: "
+    if rnn_reach < lstm_reach:
+        text += (
+            "here the LSTM reaches further back, as the tutorial describes (a plain RNN's "
+            "memory fades faster)."
+        )
+    elif rnn_reach > lstm_reach:
+        text += (
+            "here the SimpleRNN reaches further back than the LSTM, the opposite of the "
+            "tutorial's story that a plain RNN's memory fades faster."
+        )
+    else:
+        text += "both networks reach back equally far here."
+    if max(lstm_reach, rnn_reach) * 4 <= lag:
+        text += (
+            f" Both lean on the most recent days of the {lag}-day window: on prices, yesterday's "
+            "price carries almost everything."
+        )
+    return text

@@ -76,7 +76,7 @@ class RunResult:
         )
 
     def label(self) -> str:
-        """The run's name; a stopped run says so: '... 10 of 50 epochs (stopped) ...'."""
+        """The run's name; a stopped run says so: '... stopped at 10 of 50 epochs ...'."""
         return self.config.label(stopped_after=self.epochs_completed if self.stopped else None)
 
     def to_json(self) -> dict[str, Any]:

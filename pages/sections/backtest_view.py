@@ -8,8 +8,19 @@ import streamlit as st
 
 from lstm_core import json_text
 from lstm_core.charts.forecast import fold_ratio_chart, horizon_error_chart, stitched_chart
-from lstm_core.evaluation.significance import format_pvalue
+from lstm_core.evaluation.significance import VERDICTS, format_pvalue, luck_verdict
 from lstm_core.forecasting.backtest_results import BacktestResult
+
+
+def fold_verdicts(result: BacktestResult) -> list[str]:
+    """Each finished fold's Diebold-Mariano verdict against persistence (see luck_verdict)."""
+    return [luck_verdict(fold.ratio, fold.comparison.get("dm_pvalue")) for fold in result.folds]
+
+
+def verdict_counts(verdicts: list[str]) -> str:
+    """'1 better, more than luck; 3 within luck; 1 worse, more than luck' (zeros left out)."""
+    parts = [f"{verdicts.count(name)} {name}" for name in VERDICTS if verdicts.count(name)]
+    return "; ".join(parts)
 
 
 def fold_table(result: BacktestResult) -> pd.DataFrame:
@@ -32,10 +43,10 @@ def fold_table(result: BacktestResult) -> pd.DataFrame:
 
 
 def summary_sentence(result: BacktestResult) -> str:
-    """The folds' ratios in plain words: mean, range, and how many beat persistence."""
+    """The folds' ratios in plain words: mean, range, and how many blocks the Diebold-Mariano
+    test calls better or worse than persistence by more than luck, and how many within luck."""
     summary = result.ratio_summary()
     count = len(result.folds)
-    wins = int((result.ratios() < 1).sum())
     text = (
         f"Over {count} test blocks the LSTM's one-day error was on average "
         f"{summary['mean']:.3f}x that of repeating yesterday's price"
@@ -45,7 +56,7 @@ def summary_sentence(result: BacktestResult) -> str:
             f" (from {summary['min']:.3f}x to {summary['max']:.3f}x; standard deviation "
             f"{summary['sd']:.3f})"
         )
-    return text + f". It beat the baseline in {wins} of {count} blocks."
+    return text + f". Of the {count} blocks: {verdict_counts(fold_verdicts(result))}."
 
 
 def show_backtest(result: BacktestResult) -> None:
@@ -64,11 +75,16 @@ def show_backtest(result: BacktestResult) -> None:
     labels = [f"{fold.number}: from {fold.test_dates[0]:%Y-%m}" for fold in result.folds]
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(fold_ratio_chart(labels, result.ratios()), key="backtest_ratio_chart")
+        st.plotly_chart(
+            fold_ratio_chart(labels, result.ratios(), fold_verdicts(result)),
+            key="backtest_ratio_chart",
+        )
         st.caption(
             "Each bar is one block of days, forecast one day ahead by a model trained only on "
-            "the days before it. Below the dashed line at 1 the LSTM beat repeating "
-            "yesterday's price; the grey band is the mean plus or minus one standard deviation."
+            "the days before it. Below the dashed line at 1 the LSTM's error was smaller than "
+            "repeating yesterday's price. Green: better by more than luck; red: worse by more "
+            "than luck; grey: within luck (Diebold-Mariano, p below 0.05 counts). The grey band "
+            "is the mean plus or minus one standard deviation."
         )
     with right:
         st.plotly_chart(horizon_error_chart(result.by_horizon), key="backtest_horizon_chart")

@@ -22,21 +22,24 @@ from pages.shared.formatting import plain
 
 SEED_CHOICES = [42, 7, 2024, 1, 99]
 RETRAIN_KEY = "retrain_saved"
+PLAN_KEY = "group_plan"
+"""The last group's kind and how many runs each setting was to have, by settings_label."""
 
 # The metrics the seed table shows, named as on the Train page. (A string here would be drawn
 # on the page: Streamlit's magic writes a page script's bare strings.)
 SPREAD_METRICS = ("rmse", "mae", "mse_scaled", "direction_accuracy")
 
 
+def settings_label(config: TrainConfig) -> str:
+    """How a group of seeds is named: everything but the seed."""
+    return f"{config.ticker} lag {config.lag}, batch {config.batch_size}, {config.epochs} epochs"
+
+
 def group_by_settings(results: list[Any]) -> dict[str, list[Any]]:
     """Runs that differ only in their seed, grouped under one label."""
     groups: dict[str, list[Any]] = {}
     for result in results:
-        config = result.config
-        label = (
-            f"{config.ticker} lag {config.lag}, batch {config.batch_size}, {config.epochs} epochs"
-        )
-        groups.setdefault(label, []).append(result)
+        groups.setdefault(settings_label(result.config), []).append(result)
     return groups
 
 
@@ -60,6 +63,11 @@ def start_group(configs: list[TrainConfig], kind: str) -> None:
         return
     fingerprint = series_fingerprint(series)
     keys = [run_key(config, fingerprint) for config in configs]
+    planned: dict[str, int] = {}
+    for config in configs:
+        planned[settings_label(config)] = planned.get(settings_label(config), 0) + 1
+    st.session_state[PLAN_KEY] = {"kind": kind, "planned": planned}
+    # Only complete stored runs are reused (reuse.find_stored_runs): a stopped one trains again.
     retrain = bool(st.session_state.get(RETRAIN_KEY))
     reused = set() if retrain else reuse_saved(configs, keys, fingerprint)
     new = [config for index, config in enumerate(configs) if index not in reused]
@@ -125,28 +133,12 @@ def show_last_group(kind: str) -> None:
         )
     if not runs:
         return
+    complete = experiments.complete_runs(runs)
+    stopped = [run for run in runs if not experiments.is_complete(run)]
     if group["kind"] == "seeds":
-        st.markdown("#### Seed repeats: mean and spread")
-        groups = group_by_settings(runs)
-        for label, members in groups.items():
-            st.markdown(f"**{label}**, {len(members)} seeds")
-            st.dataframe(
-                spread_display(experiments.spread_table(members)),
-                hide_index=True,
-                column_config={
-                    "mean": st.column_config.TextColumn(help=formatting.NO_DIRECTION_HELP)
-                },
-            )
-        if len(groups) == 2:
-            (first_label, first), (second_label, second) = groups.items()
-            st.info(experiments.difference_verdict(first, second, (first_label, second_label)))
-        baseline = runs[0].metrics["persistence"]["rmse"]
-        st.info(
-            f"'Tomorrow = today' has a held-out test RMSE of ${baseline:,.2f}. "
-            + experiments.group_verdict(groups)
-        )
+        show_seed_summary(complete, planned_counts("seeds"))
     elif group["kind"] == "sweep":
-        period = experiments.ranking_period(runs)
+        period = experiments.ranking_period(complete)
         if period == "validation":
             st.markdown("#### Sweep: validation error relative to the baseline")
             st.caption(
@@ -160,9 +152,61 @@ def show_last_group(kind: str) -> None:
                 "the best cell here tunes on the test and flatters it. Add a validation share "
                 "to tune honestly."
             )
-        st.plotly_chart(
-            charts.ratio_heatmap(experiments.heatmap_frame(runs, period), period), key="heatmap"
+        if complete:
+            st.plotly_chart(
+                charts.ratio_heatmap(experiments.heatmap_frame(complete, period), period),
+                key="heatmap",
+            )
+    if stopped:
+        st.caption(
+            "Left out of every mean, cell and verdict, since they did not train to the end: "
+            + "; ".join(
+                f"{settings_label(run.config)}, seed {run.config.seed}, "
+                f"{experiments.stopped_text(run)}"
+                for run in stopped
+            )
+            + "."
         )
+
+
+def planned_counts(kind: str) -> dict[str, int]:
+    """How many runs each setting of the last group of `kind` was to have (empty if unknown)."""
+    plan = st.session_state.get(PLAN_KEY) or {}
+    return dict(plan.get("planned", {})) if plan.get("kind") == kind else {}
+
+
+def seed_count_text(label: str, count: int, planned: dict[str, int]) -> str:
+    """'**MSFT lag 60, …**, 3 seeds', or '…, only 2 of 3 seeds complete' when some are missing."""
+    wanted = planned.get(label, count)
+    if count >= wanted:
+        return f"**{label}**, {count} seeds"
+    return f"**{label}**, only {count} of {wanted} seeds complete"
+
+
+def show_seed_summary(complete: list[Any], planned: dict[str, int]) -> None:
+    """Mean and spread of each setting's complete seeds, and the verdicts on them."""
+    st.markdown("#### Seed repeats: mean and spread")
+    groups = group_by_settings(complete)
+    for label, wanted in planned.items():
+        if label not in groups:
+            st.markdown(f"**{label}**: no complete seed out of {wanted}, so nothing to average.")
+    for label, members in groups.items():
+        st.markdown(seed_count_text(label, len(members), planned))
+        st.dataframe(
+            spread_display(experiments.spread_table(members)),
+            hide_index=True,
+            column_config={"mean": st.column_config.TextColumn(help=formatting.NO_DIRECTION_HELP)},
+        )
+    if not groups:
+        return
+    if len(groups) == 2:
+        (first_label, first), (second_label, second) = groups.items()
+        st.info(experiments.difference_verdict(first, second, (first_label, second_label)))
+    baseline = complete[0].metrics["persistence"]["rmse"]
+    st.info(
+        f"'Tomorrow = today' has a held-out test RMSE of ${baseline:,.2f}. "
+        + experiments.group_verdict(groups)
+    )
 
 
 def group_progress(kind: str) -> None:
@@ -193,12 +237,17 @@ def seed_section() -> None:
     left, middle, right = st.columns(3)
     if left.button(
         f"Tutorial model 1 (batch 200), {seed_count} seeds",
-        help="Fast: about a minute per seed here.",
+        help=" ".join(["Batch 200: a few large steps per epoch.", saving.measured_help(model_1)]),
     ):
         start_group(experiments.seed_configs(model_1, seeds), "seeds")
     if middle.button(
         f"Tutorial model 2 (batch 1), {seed_count} seeds",
-        help="Slow: batch 1 makes over a thousand small steps per epoch (minutes per seed).",
+        help=" ".join(
+            [
+                "Slow: batch 1 makes over a thousand small steps per epoch.",
+                saving.measured_help(model_2),
+            ]
+        ),
     ):
         start_group(experiments.seed_configs(model_2, seeds), "seeds")
     if right.button(

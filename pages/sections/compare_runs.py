@@ -9,41 +9,123 @@ import pandas as pd
 import streamlit as st
 
 from lstm_core import charts
+from lstm_core.charts.style import run_colors
 from lstm_core.errors import StoreError
+from lstm_core.evaluation.significance import format_pvalue, luck_answer
+from lstm_core.experiments.head_to_head import head_to_head
 from pages.sections import compare_link
 from pages.shared import saving
 from pages.shared.formatting import plain
 
+TEST = "held-out test"
+"""How the table's headers name the test period."""
+
+SHOWN_COLUMNS = {
+    "run": st.column_config.TextColumn("run", help="Its number, company and settings."),
+    "LSTM / baseline": st.column_config.NumberColumn(
+        f"LSTM / baseline ({TEST})",
+        help="The LSTM's RMSE divided by repeating yesterday's price's; below 1 beats it. "
+        "A dash: a tuning trial, scored on the validation period only (a study predicts only "
+        "its best trial's test period, once, on the Tune page).",
+    ),
+    "validation ratio": st.column_config.NumberColumn(
+        "LSTM / baseline (validation)",
+        help="The same on the validation period, the one to choose settings on. A dash: the "
+        "run has no validation period.",
+    ),
+    "more than luck": st.column_config.TextColumn(
+        f"more than luck? ({TEST})",
+        help="The Diebold-Mariano test against the baseline: 'yes, better', 'yes, worse' or "
+        "'no' (p below 0.05 counts).",
+    ),
+    "LSTM RMSE ($)": st.column_config.NumberColumn(f"LSTM RMSE ($, {TEST})"),
+    "baseline RMSE ($)": st.column_config.NumberColumn(f"baseline RMSE ($, {TEST})"),
+    "direction right (%)": st.column_config.NumberColumn(f"direction right (%, {TEST})"),
+    "MSE (standardized)": st.column_config.NumberColumn(f"MSE (standardized, {TEST})"),
+    "epochs": st.column_config.TextColumn(
+        help="Epochs trained; a run stopped early says how many of those asked for."
+    ),
+    "seconds": st.column_config.NumberColumn("seconds"),
+    "when": None,
+    "ticker": None,
+    "lag": None,
+    "batch": None,
+    "units": None,
+    "learning rate": None,
+    "seed": None,
+    "target": None,
+    "train share": None,
+    "validation share": None,
+    "group": None,
+}
+"""The table's columns in the order shown (the ratio first after the run's name), with
+headers that name each metric's period."""
+
+NUMBER_FORMATS = {
+    "LSTM / baseline": "{:.2f}",
+    "validation ratio": "{:.2f}",
+    "LSTM RMSE ($)": "{:,.2f}",
+    "baseline RMSE ($)": "{:,.2f}",
+    "direction right (%)": "{:.1f}",
+    "MSE (standardized)": "{:.4f}",
+    "seconds": "{:,.1f}",
+    "train share": "{:.2f}",
+    "validation share": "{:.2f}",
+    "learning rate": "{:g}",
+}
+MISSING = "\N{EN DASH}"
+"""What a missing figure reads as: a dash, never 'None' or 'nan'."""
+
 
 def epochs_text(epochs: int, done: int, stopped: bool) -> str:
-    """'50', or '10 of 50 (stopped)' for a run stopped early."""
-    return f"{done} of {epochs} (stopped)" if stopped else str(epochs)
+    """'50', or 'stopped at 10 of 50' for a run stopped early."""
+    return f"stopped at {done} of {epochs}" if stopped else str(epochs)
+
+
+def luck_text(ratio: float, pvalue: float) -> str:
+    """'no (p = 0.41)', 'yes, worse (p < 0.001)'; a dash when the test was not run."""
+    if pd.isna(pvalue):
+        return MISSING
+    return f"{luck_answer(ratio, pvalue)} ({format_pvalue(pvalue)})"
 
 
 def runs_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The saved-runs table as shown: a stopped run's epochs say so in the epochs column."""
+    """The saved-runs table as shown: each run named, a stopped run's epochs saying so, and
+    the test's verdict beside its ratio."""
     shown = table.drop(columns=["stopped", "epochs done"])
+    shown.insert(0, "run", [short_name(row) for _, row in table.iterrows()])
     shown["epochs"] = [
         epochs_text(int(epochs), int(done), bool(stopped))
         for epochs, done, stopped in zip(
             table["epochs"], table["epochs done"], table["stopped"], strict=True
         )
     ]
+    shown["more than luck"] = [
+        luck_text(ratio, pvalue)
+        for ratio, pvalue in zip(table["LSTM / baseline"], table["DM p (test)"], strict=True)
+    ]
     return shown
 
 
-NO_TEST_HELP = (
-    "On the held-out test period. A dash: a tuning trial, scored on the validation period "
-    "only; a study never predicts a trial's test period (only its best trial's, once, at the "
-    "end, shown on the Tune page)."
-)
+def styled(shown: pd.DataFrame) -> Any:
+    """The table with its decimals and a dash for every missing figure (numbers still sort)."""
+    formats = {name: form for name, form in NUMBER_FORMATS.items() if name in shown.columns}
+    return shown.style.format(formats, na_rep=MISSING)
 
 
-def overlay_section(chosen: list[Any]) -> None:
+def chart_label(run: Any) -> str:
+    """How a chosen run is named on every chart and in the sentence: '#2 batch 64, seed 42'."""
+    label = f"#{run.run_id} batch {run.config.batch_size}, seed {run.config.seed}"
+    if run.stopped:
+        label += f", stopped at {run.epochs_completed} of {run.config.epochs} epochs"
+    return label
+
+
+def overlay_section(chosen: list[Any], colors: dict[str, str]) -> None:
     """The chosen runs' predictions over the real prices: one chart per company.
 
     Runs of different companies on one chart would draw one company's predictions over
-    another's prices.
+    another's prices. Each run keeps its colour from `colors` on every chart.
     """
     by_ticker: dict[str, list[Any]] = {}
     untested = [run for run in chosen if len(run.test_dates) == 0]
@@ -61,12 +143,9 @@ def overlay_section(chosen: list[Any]) -> None:
     for ticker, runs in by_ticker.items():
         first = runs[0]
         predictions = {
-            f"#{run.run_id} batch {run.config.batch_size}, seed {run.config.seed}"
-            + (
-                f", {run.epochs_completed} of {run.config.epochs} epochs (stopped)"
-                if run.stopped
-                else ""
-            ): pd.Series(run.predicted, index=run.test_dates).reindex(first.test_dates).to_numpy()
+            chart_label(run): pd.Series(run.predicted, index=run.test_dates)
+            .reindex(first.test_dates)
+            .to_numpy()
             for run in runs
         }
         st.plotly_chart(
@@ -78,9 +157,28 @@ def overlay_section(chosen: list[Any]) -> None:
                 predictions,
                 first.persistence,
                 title=f"{ticker}: chosen runs on the same test days",
+                colors=colors,
             ),
             key=f"compare_overlay_{ticker}",
         )
+
+
+def settings_chart(table: pd.DataFrame) -> None:
+    """Settings against the error ratio of every complete run, on validation when all have one."""
+    complete = table[~table["stopped"].astype(bool)]
+    if len(complete) < 2:
+        return
+    period = "validation" if complete["validation ratio"].notna().all() else "test"
+    st.plotly_chart(charts.parallel_coordinates_chart(complete, period), key="parcoords")
+    left_out = len(table) - len(complete)
+    note = (
+        "Coloured and ranked by the validation period: every complete run has one."
+        if period == "validation"
+        else "Coloured by the held-out test period: not every run has a validation period."
+    )
+    if left_out:
+        note += f" {left_out} stopped run(s) are left out."
+    st.caption(note)
 
 
 def runs_section() -> None:
@@ -100,33 +198,18 @@ def runs_section() -> None:
             "every finished or stopped run is saved here."
         )
         return
-    st.caption("Click column headers to sort; tick rows to compare them.")
+    st.caption(
+        "Click column headers to sort; tick rows to compare them. Every figure is on the "
+        "held-out test period unless its header says validation."
+    )
     selection = st.dataframe(
-        runs_display(table),
+        styled(runs_display(table)),
         hide_index=True,
         on_select="rerun",
         selection_mode="multi-row",
         key="runs_table",
-        placeholder="—",
-        column_config={
-            "LSTM RMSE ($)": st.column_config.NumberColumn(format="%.2f", help=NO_TEST_HELP),
-            "baseline RMSE ($)": st.column_config.NumberColumn(format="%.2f", help=NO_TEST_HELP),
-            "LSTM / baseline": st.column_config.NumberColumn(
-                "LSTM / baseline (held-out test)", format="%.2f", help=NO_TEST_HELP
-            ),
-            "validation ratio": st.column_config.NumberColumn(
-                "LSTM / baseline (validation)", format="%.2f"
-            ),
-            "DM p (test)": st.column_config.NumberColumn(
-                "more than luck? p (held-out test)", format="%.3f", help=NO_TEST_HELP
-            ),
-            "MSE (standardized)": st.column_config.NumberColumn(format="%.4f", help=NO_TEST_HELP),
-            "direction right (%)": st.column_config.NumberColumn(format="%.1f", help=NO_TEST_HELP),
-            "seconds": st.column_config.NumberColumn(format="%.1f"),
-            "epochs": st.column_config.TextColumn(
-                help="Epochs trained; a run stopped early says how many of those asked for."
-            ),
-        },
+        column_order=list(SHOWN_COLUMNS),
+        column_config={name: config for name, config in SHOWN_COLUMNS.items() if config},
     )
     rows = list(selection.selection.rows) if selection is not None else []
     if rows:
@@ -140,33 +223,42 @@ def runs_section() -> None:
     except StoreError as error:
         st.error(plain(error))
         return
-    overlay_section(chosen)
+    labels = [chart_label(run) for run in chosen]
+    colors = run_colors(labels)
+    if len(chosen) >= 2:
+        st.info(head_to_head(chosen, labels))
+    overlay_section(chosen, colors)
     st.plotly_chart(
         charts.loss_curves_chart(
-            {f"#{run.run_id}": run.loss_history for run in chosen},
+            {label: run.loss_history for label, run in zip(labels, chosen, strict=True)},
             no_skill_lines={
-                f"#{run.run_id}": (run.no_skill or {}).get("training") for run in chosen
+                label: (run.no_skill or {}).get("training")
+                for label, run in zip(labels, chosen, strict=True)
             },
+            colors=colors,
         ),
         key="compare_losses",
     )
-    tested = table.dropna(subset=["LSTM / baseline"])
-    if len(tested) >= 2:
-        st.plotly_chart(charts.parallel_coordinates_chart(tested), key="parcoords")
+    settings_chart(table)
     delete_section(store, table)
+
+
+def short_name(row: pd.Series) -> str:
+    """'#12 MSFT lag 60, batch 200, seed 42'."""
+    return (
+        f"#{int(row['id'])} {row['ticker']} lag {row['lag']}, batch {row['batch']}, "
+        f"seed {row['seed']}"
+    )
 
 
 def run_name(row: pd.Series) -> str:
     """How a saved run is named where it can be deleted: '#12 MSFT lag 60, batch 200, seed 42'.
 
-    A stopped run adds ', 10 of 50 epochs (stopped)'.
+    A stopped run adds ', stopped at 10 of 50 epochs'.
     """
-    name = (
-        f"#{int(row['id'])} {row['ticker']} lag {row['lag']}, batch {row['batch']}, "
-        f"seed {row['seed']}"
-    )
+    name = short_name(row)
     if row["stopped"]:
-        name += f", {int(row['epochs done'])} of {int(row['epochs'])} epochs (stopped)"
+        name += f", stopped at {int(row['epochs done'])} of {int(row['epochs'])} epochs"
     return name
 
 

@@ -30,8 +30,25 @@ from pages.sections.train_settings import (
     slow_settings_warning,
     split_sentence,
 )
-from pages.shared import jobs, session
+from pages.shared import jobs, saving, session
 from pages.shared.formatting import plain
+
+
+def preset_help() -> str:
+    """What the presets are, and how long each took on this server when it has run here."""
+    times = [
+        f"{name}: {measured.removeprefix('Measured here: ')}"
+        for name, preset in PRESETS.items()
+        if (measured := saving.measured_help(preset))
+    ]
+    text = (
+        "Recommended learns daily changes and tunes on a validation period. The tutorial's two "
+        "models learn the price level and differ only in batch size. The quick demo is the "
+        "fastest."
+    )
+    if times:
+        text += " Measured on this server: " + " ".join(times)
+    return text
 
 
 def settings_form() -> TrainConfig | None:
@@ -45,10 +62,7 @@ def settings_form() -> TrainConfig | None:
         [OWN_SETTINGS, *PRESETS],
         key="preset",
         on_change=apply_preset,
-        help="Recommended learns daily changes and tunes on a validation period. The "
-        "tutorial's two models learn the price level and differ only in batch size. The quick "
-        f"demo's result shows {session.QUICK_DEMO_SECONDS} after clicking Train "
-        "(bench/bench_app.py).",
+        help=preset_help(),
     )
     warning = slow_settings_warning(len(prices.series(session.current_ticker())))
     if warning:

@@ -11,7 +11,12 @@ import streamlit as st
 from lstm_core import charts
 from lstm_core.config import MODEL_NAMES
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES, range_note
-from lstm_core.evaluation.significance import SIGNIFICANCE_LEVEL, format_pvalue, ratio_verdict
+from lstm_core.evaluation.significance import (
+    SIGNIFICANCE_LEVEL,
+    format_pvalue,
+    luck_answer,
+    ratio_verdict,
+)
 from pages.sections import train_moves
 from pages.shared import formatting
 
@@ -114,6 +119,9 @@ def show_result(result: Any, previous: bool = False) -> None:
             result.actual,
             {f"{MODEL_NAMES[config.model]} prediction": result.predicted},
             result.persistence,
+            validation=pd.Series(prepared.validation_actual, index=prepared.validation_dates)
+            if prepared.validation_count
+            else None,
         ),
         key="overlay",
     )
@@ -138,13 +146,14 @@ def show_result(result: Any, previous: bool = False) -> None:
     pvalue = figures.get("dm_pvalue")
     columns[2].metric(
         "More than luck?",
-        "yes" if pvalue is not None and pvalue < SIGNIFICANCE_LEVEL else "no",
+        luck_answer(figures["rmse_ratio"], pvalue),
         delta=format_pvalue(pvalue),
         delta_color="off",
         delta_arrow="off",
         help="The Diebold-Mariano test (with Harvey's small-sample correction) asks whether the "
         "two forecasts' squared errors differ by more than chance day-to-day variation would "
-        f"give. 'Yes' when p is below {SIGNIFICANCE_LEVEL}.",
+        f"give. 'Yes' when p is below {SIGNIFICANCE_LEVEL}, with the side the gap favours: "
+        "'yes, better' beats repeating yesterday's price, 'yes, worse' loses to it.",
     )
     up_share = figures.get("up_share")
     direction_help = f"How often the {model_name}'s predicted move had the real move's sign."

@@ -15,7 +15,8 @@ from lstm_core.config import (
     QUICK_DEMO,
     TrainConfig,
 )
-from lstm_core.preprocessing import split_count
+from lstm_core.errors import LabError
+from lstm_core.preprocessing import prepare, split_count
 from pages.shared import session
 from pages.shared.formatting import plain
 
@@ -206,22 +207,37 @@ def slow_settings_warning(price_count: int) -> str | None:
 
 
 def split_sentence(prices: pd.Series) -> str:
-    """How many days train and how many test, for the form's lag and train share."""
+    """Which days train, validate and test for the form's lag, train and validation shares.
+
+    The days come from `prepare`, the very split training uses, so the sentence cannot drift
+    from the result's periods.
+    """
     lag, share = int(st.session_state["form_lag"]), float(st.session_state["form_share"])
-    windows = len(prices) - lag
-    if windows < 2:
-        return f"A lag of {lag} days leaves no days to train and test on."
-    # Split by days: the test period starts at the same day whatever the lag.
-    train = split_count(len(prices), share) - lag
-    test = windows - train
-    dates = prices.index
-    if train < 1 or test < 1:
+    validation_share = float(st.session_state.get("form_validation", 0.0) or 0.0)
+    try:
+        prepared = prepare(prices, lag, share, validation_fraction=validation_share)
+    except LabError as error:
+        return f"These shares cannot be split: {error}"
+    dates = prepared.dates
+    train_first, train_last = dates[lag], dates[lag + prepared.train_count - 1]
+    test_dates = prepared.test_dates
+    if len(test_dates) == 0:
         return f"A lag of {lag} days with a train share of {share:.0%} leaves no days to test on."
-    return (
+    text = (
         f"With a lag of {lag} days and a train share of {share:.0%}: the model learns to predict "
-        f"{train:,} days ({dates[lag]:%Y-%m-%d} to {dates[lag + train - 1]:%Y-%m-%d}, each from "
-        f"the {lag} days before it) and is tested on the {test:,} days after "
-        f"({dates[lag + train]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}), which it never sees in "
+        f"{prepared.train_count:,} days ({train_first:%Y-%m-%d} to {train_last:%Y-%m-%d}, each "
+        f"from the {lag} days before it)"
+    )
+    validation_dates = prepared.validation_dates
+    if len(validation_dates):
+        text += (
+            f", is checked on the {len(validation_dates):,} validation days after them "
+            f"({validation_dates[0]:%Y-%m-%d} to {validation_dates[-1]:%Y-%m-%d}; "
+            f"validation share {validation_share:.0%}), which it does not learn from,"
+        )
+    return text + (
+        f" and is tested on the {len(test_dates):,} days after "
+        f"({test_dates[0]:%Y-%m-%d} to {test_dates[-1]:%Y-%m-%d}), which it never sees in "
         "training."
     )
 

@@ -54,7 +54,7 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
     for row in tuning.trial_rows(study):
         rows.append(
             {
-                "trial": row["number"],
+                "trial": row["number"] + 1,
                 "state": {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}.get(
                     row["state"], row["state"]
                 ),
@@ -68,7 +68,8 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
 
 def show_best(summary: dict[str, Any]) -> None:
     """The best trial's settings, a Train this button, and the study's only test figure."""
-    st.subheader(f"Best trial: number {summary['number']}")
+    # Optuna numbers trials from 0; people (and the progress bar's "Trial 1 of 20") from 1.
+    st.subheader(f"Best trial: trial {summary['number'] + 1}")
     st.write(
         f"Validation error {summary['value']:.3f}x the baseline's (tomorrow = today, on the "
         "model's scale, the figure the pruner watched each epoch), the lowest of the complete "
@@ -100,7 +101,7 @@ def show_best(summary: dict[str, Any]) -> None:
     )
     columns[1].metric("Held-out test: LSTM RMSE", f"${lstm['rmse']:,.2f}")
     columns[2].metric("Held-out test: baseline RMSE", f"${baseline['rmse']:,.2f}")
-    st.info(ratio_verdict(comparison, period="held-out test"))
+    st.info(ratio_verdict(comparison, period="held-out test", decimals=3))
     st.caption(
         f"Test period {test['dates'][0]} to {test['dates'][1]} ({test['n']} days). No trial was "
         "chosen by it: the trials were scored on the validation period before it and never "

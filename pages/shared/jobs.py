@@ -160,7 +160,8 @@ def starting_text(active: TrainingJob) -> str:
 def describe_progress(active: TrainingJob) -> str:
     """'Run 2 of 4 · epoch 3 of 10 · batch 4 of 5 · about 12 s left' in plain words.
 
-    For a group the time left is the whole group's. Before the first progress the job is
+    For a group or a study the time left is the whole job's, from the epochs measured so far
+    (estimates.TimeLeft). Before the first progress the job is
     either queued behind someone else's training or starting up (loading TensorFlow,
     building its model), and the words say which.
     """
@@ -175,11 +176,18 @@ def describe_progress(active: TrainingJob) -> str:
         f"epoch {progress.epoch} of {progress.epochs} · "
         f"batch {progress.batch} of {progress.batches}"
     )
-    if group:
-        seconds_left = active.group_seconds_left
-        if seconds_left is not None:
-            text += f" · about {seconds_left:,.0f} s left for all {len(active.configs)} runs"
-    elif progress.seconds_left is not None:
+    estimate = active.time_left() if group or active.kind == "tune" else None
+    if estimate is not None:
+        units, noun = (
+            (active.n_trials, "trials")
+            if active.kind == "tune"
+            else (
+                len(active.configs),
+                "runs",
+            )
+        )
+        text += " · " + estimate.text(units, noun)
+    elif not group and active.kind != "tune" and progress.seconds_left is not None:
         text += f" · about {progress.seconds_left:,.0f} s left"
     return text[0].upper() + text[1:]
 

@@ -91,3 +91,17 @@ def still_saved(runs: list[Any]) -> tuple[list[Any], int]:
         return runs, 0
     kept = [run for run in runs if getattr(run, "run_id", None) in existing | {None}]
     return kept, len(runs) - len(kept)
+
+
+def measured_help(config: Any) -> str:
+    """How long runs like `config` took on this server, from the saved runs; '' when none did.
+
+    Never a guess from another machine: a person sees only what was measured here.
+    """
+    from lstm_core.execution.estimates import measured_run_seconds, measured_text
+
+    try:
+        table = run_store().table(owner=owner())
+    except (StoreError, OSError):
+        return ""
+    return measured_text(measured_run_seconds(table, config))

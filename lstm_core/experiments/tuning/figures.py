@@ -24,8 +24,12 @@ def history_figure(study: optuna.Study) -> Any:
     figure.update_layout(
         title="Each trial's error on the validation period, relative to the baseline's"
     )
-    # Trials are numbered 0, 1, 2...; plotly's default ticks put 0.5 between them.
-    figure.update_xaxes(tick0=0, dtick=1)
+    # Optuna numbers trials 0, 1, 2...; the pages count them from 1, so the chart does too.
+    for trace in figure.data:
+        if trace.x is not None:
+            trace.x = tuple(number + 1 for number in trace.x)
+    # Whole trials only: plotly's default ticks put 0.5 between them.
+    figure.update_xaxes(tick0=1, dtick=1, title="trial")
     return figure
 
 
