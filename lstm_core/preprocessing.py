@@ -348,3 +348,29 @@ def prepare_config(series: pd.Series, config: Any) -> PreparedData:
         target=config.target,
         validation_fraction=config.validation_fraction,
     )
+
+
+def check_enough_rows(series_length: int, lag: int, train_fraction: float) -> None:
+    """Raise NotEnoughDataError unless the series gives at least 1 training and 1 test window.
+
+    With n prices the test days start at index floor(train_fraction * n); the windows whose
+    targets come before that train.
+    """
+    if isinstance(series_length, bool) or not isinstance(series_length, int) or series_length < 0:
+        raise ValueError(f"series_length must be a whole number >= 0, got {series_length!r}")
+    if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
+        raise ValueError(f"lag must be a whole number >= 1, got {lag!r}")
+    if (
+        isinstance(train_fraction, bool)
+        or not isinstance(train_fraction, int | float)
+        or not 0 < train_fraction < 1
+    ):
+        raise ValueError(
+            f"train_fraction must be between 0 and 1 (exclusive), got {train_fraction!r}"
+        )
+    needed = minimum_prices(lag, train_fraction)
+    if series_length < needed:
+        raise NotEnoughDataError(
+            f"The series has {series_length} prices; a lag of {lag} needs at least {needed}. "
+            "Choose a smaller lag or a longer file."
+        )

@@ -68,7 +68,14 @@ def test_compare_page_overlays_saved_runs_and_deletes(seeded_store) -> None:
         "tomorrow = today (baseline)",
     ]
     assert values(overlay["data"][2]["y"]) == pytest.approx(results[1].predicted)
-    assert len(losses["data"]) == 2
+    loss_names = [trace["name"] for trace in losses["data"]]
+    # Each run's curve, and its no-skill line dotted in its colour (issue 22).
+    assert loss_names == [
+        "#2 batch 64, seed 42",
+        "#2 batch 64, seed 42: no skill",
+        "#1 batch 32, seed 42",
+        "#1 batch 32, seed 42: no skill",
+    ]
     assert parcoords["data"][0]["type"] == "parcoords"
     delete_runs_by_name(at, store)
 
@@ -228,11 +235,14 @@ def test_a_tuning_trial_run_shows_a_dash_for_every_test_figure(tmp_path, monkeyp
     assert table.loc[0, test_columns].isna().all()
     assert table.loc[1, test_columns].notna().all()
     assert table["validation ratio"].notna().all()
-    # Missing cells read as a dash, and each test column's tooltip says why.
-    assert shown.proto.placeholder == "—"
+    # Missing cells read as a dash (the table's styler), and the ratio's tooltip says why.
+    from pages.sections.compare_runs import MISSING, styled
+
+    assert MISSING in styled(shown.value).to_html()
     columns = json.loads(shown.proto.columns)
-    for name in test_columns:
-        assert "a tuning trial, scored on the validation period only" in columns[name]["help"]
+    assert (
+        "a tuning trial, scored on the validation period only" in columns["LSTM / baseline"]["help"]
+    )
     assert any("never predicted on the test period" in caption.value for caption in at.caption)
     overlay = chart_specs(at)[0]
     assert [trace["name"] for trace in overlay["data"]][2:3] == ["#1 batch 64, seed 42"]

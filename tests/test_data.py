@@ -23,7 +23,7 @@ import pytest
 from lstm_core import data
 from lstm_core.data import cache
 from lstm_core.errors import DataError, NotEnoughDataError, RefreshError
-from lstm_core.preprocessing import minimum_prices
+from lstm_core.preprocessing import check_enough_rows, minimum_prices
 
 # ---------------------------------------------------------------------------------------------
 # Independent references
@@ -425,10 +425,10 @@ def test_check_enough_rows_matches_the_definition(train_fraction: float) -> None
     for lag in (1, 2, 5, 30, 60):
         for length in range(0, 12 * lag + 150):
             if windows_fit(length, lag, train_fraction):
-                data.check_enough_rows(length, lag, train_fraction)
+                check_enough_rows(length, lag, train_fraction)
             else:
                 with pytest.raises(NotEnoughDataError):
-                    data.check_enough_rows(length, lag, train_fraction)
+                    check_enough_rows(length, lag, train_fraction)
         # The page's own check (preprocessing) must agree on the minimum.
         first = next(n for n in range(20 * lag + 300) if windows_fit(n, lag, train_fraction))
         assert minimum_prices(lag, train_fraction) == first
@@ -436,21 +436,21 @@ def test_check_enough_rows_matches_the_definition(train_fraction: float) -> None
 
 def test_check_enough_rows_message() -> None:
     with pytest.raises(NotEnoughDataError) as caught:
-        data.check_enough_rows(100, 200, 0.8)
+        check_enough_rows(100, 200, 0.8)
     assert str(caught.value) == (
         "The series has 100 prices; a lag of 200 needs at least 252. "
         "Choose a smaller lag or a longer file."
     )
     # Test days from floor(0.1 n); one lag-60 training window needs that to be >= 61: n >= 610.
     with pytest.raises(NotEnoughDataError, match="needs at least 610"):
-        data.check_enough_rows(609, 60, 0.1)
-    data.check_enough_rows(610, 60, 0.1)  # test days from 61: 1 window trains
+        check_enough_rows(609, 60, 0.1)
+    check_enough_rows(610, 60, 0.1)  # test days from 61: 1 window trains
 
 
 def test_check_enough_rows_with_a_tiny_train_share() -> None:
-    data.check_enough_rows(11000, 10, 0.001)
+    check_enough_rows(11000, 10, 0.001)
     with pytest.raises(NotEnoughDataError, match="needs at least 11000"):
-        data.check_enough_rows(10999, 10, 0.001)
+        check_enough_rows(10999, 10, 0.001)
 
 
 @pytest.mark.parametrize(
@@ -466,7 +466,7 @@ def test_check_enough_rows_with_a_tiny_train_share() -> None:
 )
 def test_check_enough_rows_rejects_bad_arguments(arguments: tuple, message: str) -> None:
     with pytest.raises(ValueError) as caught:
-        data.check_enough_rows(*arguments)
+        check_enough_rows(*arguments)
     assert str(caught.value) == message
 
 

@@ -55,7 +55,7 @@ def market_page(price_data: data.PriceData | None = None, message=None):
         at.session_state["price_data"] = price_data
     if message is not None:
         at.session_state["market_message"] = message
-    at.run()
+    at.switch_page("pages/market.py").run()
     assert not at.exception, [element.message for element in at.exception]
     return at
 

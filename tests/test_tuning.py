@@ -103,7 +103,14 @@ def test_no_trial_sees_a_test_price_and_only_the_best_is_judged_once(tmp_path, m
     frame.to_csv(changed, index=False)
     report, changed_report = tune_cli(tmp_path, "original"), tune_cli(tmp_path, "changed", changed)
     assert set(report) == {"study", "trials", "best", "seconds"}
-    assert set(report["trials"][0]) == {"number", "params", "value", "state", "epochs_run"}
+    assert set(report["trials"][0]) == {
+        "number",
+        "params",
+        "value",
+        "state",
+        "epochs_run",
+        "failure",
+    }
     rows = report["trials"]
     assert [row["state"] for row in rows] == ["COMPLETE"] * 3
     # The same seed gives the same trials, and test prices 30% higher change no trial's value

@@ -19,7 +19,6 @@ from lstm_core.data.prices import (
     COMPANY_NAMES,
     TICKERS,
     PriceData,
-    check_enough_rows,
     series_fingerprint,
     summary_table,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "TICKERS",
     "PriceData",
     "cache_path",
-    "check_enough_rows",
     "load_cached",
     "load_snapshot",
     "read_price_csv",

@@ -50,6 +50,7 @@ from lstm_core.experiments.store_database import (
     store_url,
     url_password,
 )
+from lstm_core.experiments.store_rows import table_record
 from lstm_core.model.results import RunResult
 
 
@@ -215,48 +216,7 @@ class RunStore:
             query = query.where(RUNS.c.owner == owner)
         with self._begin() as connection:
             rows = connection.execute(query.order_by(RUNS.c.id.desc())).mappings().all()
-        records = []
-        for row in rows:
-            config = json.loads(row["config"])
-            metrics = json.loads(row["metrics"])
-            # A tuning trial's run has no test metrics (it never predicted the test period):
-            # its test columns are NaN, which the Compare page shows as a dash.
-            nan = float("nan")
-            lstm = metrics.get("lstm") or {"rmse": nan, "mse_scaled": nan}
-            baseline = metrics.get("persistence") or {"rmse": nan}
-            extras = json.loads(row["extras"]) if row["extras"] else {}
-            validation = extras.get("validation") or {}
-            test_figures = extras.get("comparison") or {}
-            records.append(
-                {
-                    "id": row["id"],
-                    "when": row["created_at"],
-                    "ticker": config["ticker"],
-                    "lag": config["lag"],
-                    "batch": config["batch_size"],
-                    "epochs": config["epochs"],
-                    "units": "/".join(str(size) for size in config["units"]),
-                    "learning rate": config["learning_rate"],
-                    "train share": config["train_fraction"],
-                    "seed": config["seed"],
-                    "target": config.get("target", "level"),
-                    "validation share": config.get("validation_fraction", 0.0),
-                    "validation ratio": (validation.get("comparison") or {}).get(
-                        "rmse_ratio", float("nan")
-                    ),
-                    "LSTM RMSE ($)": lstm["rmse"],
-                    "baseline RMSE ($)": baseline["rmse"],
-                    "LSTM / baseline": lstm["rmse"] / baseline["rmse"],
-                    "DM p (test)": test_figures.get("dm_pvalue", float("nan")),
-                    "MSE (standardized)": lstm["mse_scaled"],
-                    "direction right (%)": lstm.get("direction_accuracy", nan),
-                    "seconds": row["seconds"],
-                    "stopped": bool(row["stopped"]),
-                    "epochs done": row["epochs_completed"],
-                    "group": row["group_name"] or "",
-                    "model": config.get("model", "lstm"),
-                }
-            )
+        records = [table_record(row) for row in rows]
         return pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)
 
     def load(self, run_id: int) -> Any:

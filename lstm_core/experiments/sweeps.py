@@ -168,6 +168,9 @@ def rmse_ratio(result: Any, period: str = "test") -> float:
         return float(result.validation["comparison"]["rmse_ratio"])
     if period != "test":
         raise ValueError(f"period must be 'validation' or 'test', got {period!r}")
+    if not result.metrics.get("lstm"):
+        # A tuning trial never predicted its test period: it has no test figure at all.
+        return float("nan")
     return result.metrics["lstm"]["rmse"] / result.metrics["persistence"]["rmse"]
 
 

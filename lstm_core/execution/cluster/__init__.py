@@ -18,7 +18,8 @@ No Streamlit here, and importing this package imports neither TensorFlow nor Das
 
 connection  the scheduler's address, connecting, errors in one sentence
 remote      what runs on a worker (run_training with progress and a stop)
-runners     one run (ClusterRunner) or a group (GroupRunner, cluster_executor) on the cluster
+runners     one run (ClusterRunner) or a group (GroupRunner) on the cluster
+executor    cluster_executor: groups of runs, one config per free worker
 shared      the app server's one shared connection (SHARED_CLUSTER)
 """
 
@@ -36,12 +37,8 @@ from lstm_core.execution.cluster.connection import (
     wait_for_workers,
     worker_count,
 )
-from lstm_core.execution.cluster.runners import (
-    ClusterRunner,
-    GroupRunner,
-    cluster_executor,
-    train_here,
-)
+from lstm_core.execution.cluster.executor import cluster_executor
+from lstm_core.execution.cluster.runners import ClusterRunner, GroupRunner, train_here
 from lstm_core.execution.cluster.shared import SHARED_CLUSTER, SharedCluster
 
 __all__ = [
