@@ -144,8 +144,8 @@ def test_a_scheduler_lost_during_a_study_ends_it_with_exit_2_and_keeps_its_trial
     with local_cluster(tmp_path, workers=1, preload=False) as started:
         submit = runners.ClusterRunner._submit
 
-        def submit_then_lose_the_scheduler(self, config, series):
-            submission = submit(self, config, series)
+        def submit_then_lose_the_scheduler(self, config, series, *options):
+            submission = submit(self, config, series, *options)
             started.kill_scheduler()
             return submission
 
