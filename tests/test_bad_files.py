@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from lstm_core import data
 from lstm_core.data import csv_reader
 from lstm_core.errors import DataError, NotEnoughDataError
+from lstm_core.preprocessing import check_enough_rows
 
 GOOD_ROWS = "2021-03-29,1.5\n2021-03-30,1.6\n2021-03-31,1.7\n"
 
@@ -230,13 +231,13 @@ def test_fewer_rows_than_the_lag_needs() -> None:
     loaded = data.read_price_csv(b"Date,Close\n" + GOOD_ROWS.encode())
     length = len(loaded.series("CUSTOM"))
     with pytest.raises(NotEnoughDataError) as caught:
-        data.check_enough_rows(length, lag=60, train_fraction=0.8)
+        check_enough_rows(length, lag=60, train_fraction=0.8)
     assert str(caught.value) == (
         "The series has 3 prices; a lag of 60 needs at least 77. "
         "Choose a smaller lag or a longer file."
     )
     # Test days from floor(0.7 x 3) = 2: window 0 (target day 1) trains, day 2 tests.
-    data.check_enough_rows(length, lag=1, train_fraction=0.7)
+    check_enough_rows(length, lag=1, train_fraction=0.7)
 
 
 @pytest.fixture
