@@ -3,44 +3,28 @@
 Not a page: pages/compare.py calls `seed_section` and `sweep_section`.
 """
 
-from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from lstm_core import charts
 from lstm_core.config import TUTORIAL_MODEL_1, TUTORIAL_MODEL_2, TrainConfig
 from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
-from lstm_core.evaluation.metrics import METRIC_LABELS
 from lstm_core.execution.jobs import run_key
 from lstm_core.experiments import reuse
 from lstm_core.experiments import sweeps as experiments
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
-from pages.shared import formatting, jobs, saving, session
+from pages.sections.compare_seeds import (
+    PLAN_KEY,
+    planned_counts,
+    settings_label,
+    show_seed_summary,
+)
+from pages.shared import jobs, saving, session
 from pages.shared.formatting import plain
 
 SEED_CHOICES = [42, 7, 2024, 1, 99]
 RETRAIN_KEY = "retrain_saved"
-PLAN_KEY = "group_plan"
-"""The last group's kind and how many runs each setting was to have, by settings_label."""
-
-# The metrics the seed table shows, named as on the Train page. (A string here would be drawn
-# on the page: Streamlit's magic writes a page script's bare strings.)
-SPREAD_METRICS = ("rmse", "mae", "mse_scaled", "direction_accuracy")
-
-
-def settings_label(config: TrainConfig) -> str:
-    """How a group of seeds is named: everything but the seed."""
-    return f"{config.ticker} lag {config.lag}, batch {config.batch_size}, {config.epochs} epochs"
-
-
-def group_by_settings(results: list[Any]) -> dict[str, list[Any]]:
-    """Runs that differ only in their seed, grouped under one label."""
-    groups: dict[str, list[Any]] = {}
-    for result in results:
-        groups.setdefault(settings_label(result.config), []).append(result)
-    return groups
 
 
 def start_group(configs: list[TrainConfig], kind: str) -> None:
@@ -106,18 +90,6 @@ def reuse_saved(configs: list[TrainConfig], keys: list[str], fingerprint: str) -
     return reused
 
 
-def spread_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The seed table as a person reads it: the Train page's metric names and decimals."""
-    shown = table[table["metric"].isin(SPREAD_METRICS)].copy()
-    for column in ("mean", "std", "min", "max"):
-        shown[column] = [
-            formatting.format_metric(name, value)
-            for name, value in zip(shown["metric"], shown[column], strict=True)
-        ]
-    shown["metric"] = shown["metric"].map(METRIC_LABELS)
-    return shown
-
-
 def show_last_group(kind: str) -> None:
     """The spread over seeds, or the sweep's heatmap, of the last group of runs of `kind`."""
     group = st.session_state.get("last_group")
@@ -167,46 +139,6 @@ def show_last_group(kind: str) -> None:
             )
             + "."
         )
-
-
-def planned_counts(kind: str) -> dict[str, int]:
-    """How many runs each setting of the last group of `kind` was to have (empty if unknown)."""
-    plan = st.session_state.get(PLAN_KEY) or {}
-    return dict(plan.get("planned", {})) if plan.get("kind") == kind else {}
-
-
-def seed_count_text(label: str, count: int, planned: dict[str, int]) -> str:
-    """'**MSFT lag 60, …**, 3 seeds', or '…, only 2 of 3 seeds complete' when some are missing."""
-    wanted = planned.get(label, count)
-    if count >= wanted:
-        return f"**{label}**, {count} seeds"
-    return f"**{label}**, only {count} of {wanted} seeds complete"
-
-
-def show_seed_summary(complete: list[Any], planned: dict[str, int]) -> None:
-    """Mean and spread of each setting's complete seeds, and the verdicts on them."""
-    st.markdown("#### Seed repeats: mean and spread")
-    groups = group_by_settings(complete)
-    for label, wanted in planned.items():
-        if label not in groups:
-            st.markdown(f"**{label}**: no complete seed out of {wanted}, so nothing to average.")
-    for label, members in groups.items():
-        st.markdown(seed_count_text(label, len(members), planned))
-        st.dataframe(
-            spread_display(experiments.spread_table(members)),
-            hide_index=True,
-            column_config={"mean": st.column_config.TextColumn(help=formatting.NO_DIRECTION_HELP)},
-        )
-    if not groups:
-        return
-    if len(groups) == 2:
-        (first_label, first), (second_label, second) = groups.items()
-        st.info(experiments.difference_verdict(first, second, (first_label, second_label)))
-    baseline = complete[0].metrics["persistence"]["rmse"]
-    st.info(
-        f"'Tomorrow = today' has a held-out test RMSE of ${baseline:,.2f}. "
-        + experiments.group_verdict(groups)
-    )
 
 
 def group_progress(kind: str) -> None:
