@@ -3,7 +3,6 @@
 Not a page: pages/compare.py calls `seed_section` and `sweep_section`.
 """
 
-
 import streamlit as st
 
 from lstm_core import charts
