@@ -6,6 +6,9 @@ has every browser train the quick demo with its own seed. It checks that the sea
 over the servers, that every session's result is its own seed's, and that all N runs are in
 the room's one PostgreSQL store. Phase 2 does the same on one page server without a cluster.
 It prints each server's resident memory idle and after, and both phases' wall times.
+In the room, two of the sessions (on different servers) then train again, and one of their
+servers is killed mid-training: the bench checks that its browser reconnects to the other
+server, which says the training was interrupted, and that no saved run is lost.
 
     .venv/bin/python bench/bench_room.py [--sessions 6] [--servers 2] [--workers 2]
 """
@@ -13,7 +16,10 @@ It prints each server's resident memory idle and after, and both phases' wall ti
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -68,18 +74,24 @@ def seats_by_server(url: str, folder: Path, count: int) -> list[str]:
     return ordered[:count]
 
 
-def train_in_browsers(browser, url: str, seats: list[str]) -> float:
-    """Every browser trains the quick demo with its own seed; returns the wall time."""
+def open_train_page(page, url: str, seed: int) -> None:
+    """The Train page with the quick demo and `seed` already chosen (by its link)."""
+    config = QUICK_DEMO.with_changes(ticker="MSFT", seed=seed)
+    query = "&".join(f"{key}={value}" for key, value in config.to_query().items())
+    page.goto(f"{url}train?{query}")
+    page.get_by_role("heading", name="Train & Predict").wait_for()
+
+
+def train_in_browsers(browser, url: str, seats: list[str]) -> tuple[float, list]:
+    """Every browser trains the quick demo with its own seed; returns the wall time and the
+    pages, still open."""
     pages = []
     for index, seat in enumerate(seats):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.add_cookies([{"name": SEAT_COOKIE, "value": seat, "url": url}])
         page = context.new_page()
         page.set_default_timeout(120_000)
-        config = QUICK_DEMO.with_changes(ticker="MSFT", seed=1000 + index)
-        query = "&".join(f"{key}={value}" for key, value in config.to_query().items())
-        page.goto(f"{url}train?{query}")
-        page.get_by_role("heading", name="Train & Predict").wait_for()
+        open_train_page(page, url, 1000 + index)
         pages.append(page)
     started = time.perf_counter()
     for page in pages:
@@ -97,8 +109,46 @@ def train_in_browsers(browser, url: str, seats: list[str]) -> float:
         title = page.get_by_text("Result:").first.inner_text()
         if f"seed {1000 + index}" not in title:
             raise SystemExit(f"session {index + 1} shows another session's result: {title}")
-        page.context.close()
-    return seconds
+    return seconds, pages
+
+
+def kill_mid_training(pages: list, url: str, folder: Path, store: RunStore) -> dict:
+    """Two sessions on different servers train again; the first one's server is killed
+    while it trains. Returns what the person saw and what the store kept."""
+    seat_servers = {
+        match["seat"]: match["server"]
+        for line in (folder / "nginx-access.log").read_text().splitlines()
+        if (match := SEAT_LINE.search(line))
+    }
+    room = json.loads((folder / "room.json").read_text())
+    pid_files = {
+        f"127.0.0.1:{port}": folder / f"server-{number}.pid"
+        for number, port in enumerate(room["servers"], start=1)
+    }
+    victim, survivor = pages[0], pages[1]
+    victim_seat = next(c["value"] for c in victim.context.cookies() if c["name"] == SEAT_COOKIE)
+    saved_before = set(store.table()["id"])
+    for index, page in enumerate((victim, survivor)):
+        open_train_page(page, url, 2000 + index)
+        page.get_by_role("button", name="Train", exact=True).click()
+    victim.get_by_text("Epoch 1 of").first.wait_for(timeout=180_000)
+    pid = int(pid_files[seat_servers[victim_seat]].read_text().split()[0])
+    os.kill(pid, signal.SIGKILL)
+    killed = time.perf_counter()
+    victim.get_by_text("was interrupted").first.wait_for(timeout=180_000)
+    told = time.perf_counter() - killed
+    victim.screenshot(path=str(folder.parent / "bench-room-interrupted.png"), full_page=True)
+    survivor.get_by_text("Result:").first.wait_for(timeout=300_000)
+    survivor_title = survivor.get_by_text("Result:").first.inner_text()
+    saved_runs(store, len(saved_before) + 1)
+    saved_after = set(store.table()["id"])
+    return {
+        "told_after": told,
+        "lost": len(saved_before - saved_after),
+        "kept": len(saved_before & saved_after),
+        "survivor_result": "seed 2001" in survivor_title,
+        "new": len(saved_after - saved_before),
+    }
 
 
 def saved_runs(store: RunStore, expected: int, seconds: float = 30.0) -> int:
@@ -131,12 +181,23 @@ def run_phase(browser, plan: RoomPlan, sessions: int) -> dict:
             for line in (folder / "nginx-access.log").read_text().splitlines()
             if (match := SEAT_LINE.search(line)) and match["seat"] in seats
         }
-        seconds = train_in_browsers(browser, room["url"], seats)
+        seconds, pages = train_in_browsers(browser, room["url"], seats)
         after = server_memory(folder)
-        runs = saved_runs(RunStore(room["store"]), sessions)
+        store = RunStore(room["store"])
+        runs = saved_runs(store, sessions)
+        killed = kill_mid_training(pages, room["url"], folder, store) if plan.servers > 1 else None
+        for page in pages:
+            page.context.close()
     finally:
         stop_room(folder, remove_database=True)
-    return {"idle": idle, "after": after, "seconds": seconds, "runs": runs, "servers": servers}
+    return {
+        "idle": idle,
+        "after": after,
+        "seconds": seconds,
+        "runs": runs,
+        "servers": servers,
+        "killed": killed,
+    }
 
 
 def main() -> None:
@@ -177,6 +238,14 @@ def main() -> None:
         )
     room, single = results["room"]["seconds"], results["one server, no cluster"]["seconds"]
     print(f"\nwall time, room / one server: {room / single:.2f}")
+    killed = results["room"]["killed"]
+    if killed:
+        print(
+            f"a server killed mid-training: its browser was told 'interrupted' "
+            f"{killed['told_after']:.1f} s later; saved runs kept {killed['kept']}, "
+            f"lost {killed['lost']}; the other server's session got its own result: "
+            f"{killed['survivor_result']} ({killed['new']} new run(s) saved)"
+        )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from pages.sections import backtest_link
 from pages.sections.backtest_view import show_backtest
 from pages.shared import jobs, saving, session
 from pages.shared.formatting import plain
+from pages.shared.interrupted import watch_this_training
 
 session.ensure_navigation()
 
@@ -63,6 +64,9 @@ def start_backtest(config: TrainConfig, folds: int, horizon: int) -> None:
         kind="backtest",
         is_connected=jobs.session_connection(),
     ).start()
+    watch_this_training(
+        st.session_state[BACKTEST_JOB_KEY], what=f"the backtest of {config.label()}"
+    )
 
 
 def collect_backtest() -> None:

@@ -118,6 +118,10 @@ class RunStore:
         except SQLAlchemyError as error:
             raise StoreError(self._sentence(error, "could not be read or written")) from error
 
+    def begin(self) -> contextlib.AbstractContextManager[Connection]:
+        """A transaction on the store's database for its smaller tables (open trainings)."""
+        return self._begin()
+
     def _prepare(self) -> None:
         """Check a SQLite file, create the table if needed, and add columns newer than it."""
         with self.engine.begin() as connection:

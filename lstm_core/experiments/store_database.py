@@ -86,6 +86,19 @@ BACKTESTS = Table(
 """Walk-forward backtests (lstm_core.forecasting.backtest), each kept whole as its JSON."""
 
 
+OPEN_TRAININGS = Table(
+    "open_trainings",
+    METADATA,
+    Column("seat", Text, primary_key=True),
+    Column("what", Text, nullable=False),
+    Column("server", Text, nullable=False),
+    Column("started_at", Double, nullable=False),
+    Column("beat_at", Double, nullable=False),
+)
+"""A browser's training that has not ended yet, and which page server runs it (see
+lstm_core.experiments.open_trainings): what lets another server say it was interrupted."""
+
+
 TABLE_COLUMNS = [
     "id", "when", "ticker", "lag", "batch", "epochs", "units", "learning rate", "train share",
     "seed", "target", "validation share", "validation ratio", "LSTM RMSE ($)",

@@ -15,6 +15,7 @@ from lstm_core.experiments import tuning
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 from pages.shared import jobs, saving, session
 from pages.shared.formatting import plain
+from pages.shared.interrupted import watch_this_training
 
 STUDY_KEY = "tune_study"  # the study this session shows: (storage URL, study name)
 NEW_STUDY = "(a new study)"
@@ -165,6 +166,7 @@ def study_form(earlier: list[str]) -> None:
         st.error(f"This study cannot start: {plain(error)}")
         return
     st.session_state[session.JOB_KEY] = job.start()
+    watch_this_training(job, what=f"the study {name}")
     st.session_state[session.JOB_PAGE_KEY] = st.session_state.get(session.PAGE_KEY)
     st.session_state[STUDY_KEY] = (job.storage_url, name)
     st.rerun()

@@ -16,6 +16,7 @@ from lstm_core.config import TrainConfig
 from lstm_core.execution import cluster
 from lstm_core.execution.jobs import TrainingJob
 from lstm_core.model import warmup
+from pages.shared.interrupted import watch_this_training
 from pages.shared.saving import save_run
 from pages.shared.session import (
     CURRENT_KEY,
@@ -139,6 +140,7 @@ def start_job(
     new_job = TrainingJob(
         config, series, kind=kind, is_connected=session_connection(), runner=runner
     ).start()
+    watch_this_training(new_job)
     st.session_state[JOB_KEY] = new_job
     st.session_state[JOB_PAGE_KEY] = st.session_state.get(PAGE_KEY)
     if group_keys is not None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from lstm_core.execution import cluster
 from pages.shared.formatting import plain
+from pages.shared.interrupted import interrupted_notice
 from pages.shared.jobs import (
     CLUSTER_DOWN_KEY,
     CLUSTER_NOTE_KEY,
@@ -39,6 +40,7 @@ def sidebar(current_page: str | None = None) -> None:
         st.caption(f"Data: {plain(price_data().description)}")
         _sidebar_cluster()
         _sidebar_store_problems(current_page)
+        interrupted_notice()
         _sidebar_job_status(current_page)
 
 
