@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,12 +20,15 @@ from lstm_core import cli, data
 from lstm_core.config import TrainConfig
 from lstm_core.execution import cluster
 from lstm_core.execution.cluster import connection
+from lstm_core.execution.cluster.code_check import code_fingerprint, mismatched_workers
 from lstm_core.execution.jobs import CLOSED_TAB, TrainingJob
 from lstm_core.experiments import sweeps as experiments
 from lstm_core.experiments.store import RunStore
 from tests.dask_cluster import local_cluster
 from tests.streamlit_server import free_port
 from tests.test_app_pages import click_train_and_wait, new_app, set_tiny_settings, texts
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TINY = TrainConfig(lag=10, units=(8,), dense_units=0, epochs=1, batch_size=64)
 GRID = {"lags": [10, 12], "batch_sizes": [64, 128]}
@@ -250,6 +255,32 @@ def test_a_worker_or_scheduler_without_the_project_code_is_named(tmp_path) -> No
         f"The Dask scheduler at {bare_scheduler.address} cannot import LSTM Stock Lab's code: "
         "start it from a clone of the project with PYTHONPATH set to it (make cluster does)."
     )
+
+
+def test_a_worker_with_an_older_copy_of_the_code_is_named(tmp_path) -> None:
+    older = tmp_path / "older-clone"
+    shutil.copytree(ROOT / "lstm_core", older / "lstm_core")
+    config = older / "lstm_core" / "config.py"
+    config.write_text(config.read_text() + "\nOLDER_CLONE = True\n")
+    with local_cluster(tmp_path, workers=1, preload=False, code_root=older) as other:
+        with pytest.raises(cluster.ClusterError) as raised:
+            cluster.connect(other.address)
+    assert str(raised.value).startswith("The Dask worker(s) tcp://127.0.0.1:")
+    assert str(raised.value).endswith(
+        "run another version of LSTM Stock Lab's code than this server: restart them from "
+        "this clone (make cluster-stop, then make cluster, or make worker)."
+    )
+
+
+def test_a_worker_without_tensorflow_is_named_apart_from_one_with_other_code() -> None:
+    ours = code_fingerprint()
+    reports = {
+        "tcp://a:1": (ours, True),
+        "tcp://b:2": (ours, False),
+        "tcp://c:3": ("0123456789ab", True),
+        "tcp://d:4": RuntimeError("no such function"),
+    }
+    assert mismatched_workers(reports) == (["tcp://c:3", "tcp://d:4"], ["tcp://b:2"])
 
 
 def test_the_train_page_trains_on_the_cluster_and_links_its_dashboard(

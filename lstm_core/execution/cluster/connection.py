@@ -255,7 +255,29 @@ def _connect_client(address: str, timeout: float) -> Any:
             f"The Dask worker(s) {', '.join(sorted(missing))} cannot import LSTM Stock Lab's "
             f"code: {NO_PROJECT_CODE}."
         )
+    refuse_other_code(client)
     return client
+
+
+def refuse_other_code(client: Any) -> None:
+    """ClusterError (and the client closed) when a worker runs another version of the
+    project's code than this process, or cannot import TensorFlow."""
+    from lstm_core.execution.cluster.code_check import mismatched_workers, worker_code
+
+    other_code, no_tensorflow = mismatched_workers(client.run(worker_code, on_error="return"))
+    if other_code:
+        client.close()
+        raise ClusterError(
+            f"The Dask worker(s) {', '.join(other_code)} run another version of LSTM Stock "
+            "Lab's code than this server: restart them from this clone (make cluster-stop, "
+            "then make cluster, or make worker)."
+        )
+    if no_tensorflow:
+        client.close()
+        raise ClusterError(
+            f"The Dask worker(s) {', '.join(no_tensorflow)} cannot import TensorFlow, so they "
+            "cannot train: install the project's requirements where they run (make worker does)."
+        )
 
 
 def dashboard_link(client: Any) -> str | None:
