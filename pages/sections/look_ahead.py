@@ -103,10 +103,10 @@ def show_look_ahead(result: Any) -> None:
             f"A band shows how far off this model's forecasts were on {calibration_days(ahead)}: "
             "the 80% band is wide enough to have held the real price on 80% of them, at each "
             "number of days ahead. It is measured relative to how much the price had moved in "
-            "the month before each forecast (a month chosen on validation days only), so it "
-            "widens when the market is restless. The dotted lines are a random walk's bands "
-            "around today's price, as wide as the training days' moves. Dates are business "
-            "days after the last price: holidays are not known."
+            "the month before each forecast (a length chosen without looking at the test "
+            "period), so it widens when the market is restless. The dotted lines are a random "
+            "walk's bands around today's price, as wide as the training days' moves. Dates are "
+            "business days after the last price: holidays are not known."
         )
         for level in LEVELS:
             st.markdown(coverage_sentence(ahead, level))
