@@ -50,6 +50,7 @@ def plain_fold_fit(config: TrainConfig, series: pd.Series) -> float:
         config.train_fraction,
         target=config.target,
         validation_fraction=config.validation_fraction,
+        early_stopping=config.patience > 0,
     )
     keras.backend.clear_session()
     keras.utils.set_random_seed(config.seed)
@@ -69,8 +70,14 @@ def plain_fold_fit(config: TrainConfig, series: pd.Series) -> float:
         epochs=config.epochs,
         shuffle=True,
         verbose=0,
+        # Early stopping watches the validation period's first half, as in the app.
         validation_data=(
-            (prepared.x_validation, prepared.y_validation) if prepared.validation_count else None
+            (
+                prepared.x_validation[: prepared.watched_count],
+                prepared.y_validation[: prepared.watched_count],
+            )
+            if prepared.validation_count
+            else None
         ),
         callbacks=callbacks,
     )

@@ -120,7 +120,8 @@ class PreparedData:
 
     Windows, in time order: `train_count` training windows the model fits, then
     `validation_count` validation windows (the end of the training part, for tuning and early
-    stopping), then the test windows.
+    stopping), then the test windows. With `early_stopping`, early stopping watches only the
+    first validation windows and the rest calibrate the bands (`watched_validation_count`).
     """
 
     prices: np.ndarray
@@ -137,6 +138,17 @@ class PreparedData:
     validation_count: int = 0
     x_validation: np.ndarray | None = None
     y_validation: np.ndarray | None = None
+    early_stopping: bool = False
+
+    @property
+    def watched_count(self) -> int:
+        """How many validation windows, from the first, training reports a loss on."""
+        return watched_validation_count(self.validation_count, self.early_stopping)
+
+    @property
+    def calibration_start(self) -> int:
+        """The first validation window that calibrates the bands: one early stopping ignored."""
+        return self.watched_count if self.early_stopping else 0
 
     @property
     def test_start(self) -> int:
@@ -214,6 +226,7 @@ def prepare(
     train_fraction: float,
     target: str = "level",
     validation_fraction: float = 0.0,
+    early_stopping: bool = False,
 ) -> PreparedData:
     """Window the series, split the windows by time, fit every scale on the training part only.
 
@@ -223,7 +236,7 @@ def prepare(
     is scored on the same days. A window's inputs may reach back before its period; its target
     never leaves it. Scalers see only the prices the
     training windows touch, so changing any validation or test price cannot change them (the
-    tutorial fitted on test data; we do not).
+    tutorial fitted on test data; we do not). `early_stopping`: see `watched_validation_count`.
     """
     if target not in ("level", "change"):
         raise ValueError(f"target must be 'level' or 'change', got {target!r}")
@@ -268,12 +281,22 @@ def prepare(
         validation_count=validation_count,
         x_validation=inputs[train_count:test_start],
         y_validation=targets[train_count:test_start],
+        early_stopping=early_stopping,
     )
 
 
 def validation_split_count(price_count: int, validation_fraction: float) -> int:
     """How many days before the test period validate: floor(validation_fraction * prices)."""
     return split_count(price_count, validation_fraction)
+
+
+def watched_validation_count(validation_count: int, early_stopping: bool) -> int:
+    """How many validation windows, from the first, training reports a loss on: with early
+    stopping the first half (rounded up), whose loss chooses the epoch, leaving the later half
+    to calibrate the forecast's bands on days that chose nothing; without it, all of them."""
+    if not early_stopping:
+        return validation_count
+    return validation_count - validation_count // 2
 
 
 def check_fits(
@@ -347,6 +370,7 @@ def prepare_config(series: pd.Series, config: Any) -> PreparedData:
         config.train_fraction,
         target=config.target,
         validation_fraction=config.validation_fraction,
+        early_stopping=config.patience > 0,
     )
 
 

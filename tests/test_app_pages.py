@@ -315,8 +315,11 @@ def test_train_page_learns_changes_with_validation_and_early_stopping() -> None:
     lines = {trace["name"]: values(trace["y"])[0] for trace in loss["data"]}
     prepared = result.prepared
     assert lines["no skill (training)"] == pytest.approx(np.mean(prepared.y_train**2), rel=1e-5)
+    # With early stopping the validation loss is that of the days it watches, the first 76 of
+    # the 151 validation days, and so is the line it is compared with.
+    assert (prepared.validation_count, prepared.watched_count) == (151, 76)
     assert lines["no skill (validation)"] == pytest.approx(
-        np.mean(prepared.y_validation**2), rel=1e-5
+        np.mean(prepared.y_validation[:76] ** 2), rel=1e-5
     )
     assert f"its no-skill line ({lines['no skill (training)']:.3f}" in shown
     # ... and the moves it dared beside the real ones, their size ratio computed by numpy.

@@ -187,8 +187,11 @@ def test_early_stopping_keeps_the_best_validation_epoch(synthetic_series) -> Non
     assert len(history) == result.epochs_completed == len(result.loss_history)
     assert result.best_epoch == int(np.argmin(history)) + 1
     prepared = result.prepared
+    # Early stopping watches the first half of the 60 validation days only: the later half is
+    # left to calibrate the forecast's bands.
+    assert prepared.validation_count == 60 and prepared.watched_count == 30
     kept_loss = result.model.evaluate(
-        prepared.x_validation, prepared.y_validation, verbose=0, batch_size=1024
+        prepared.x_validation[:30], prepared.y_validation[:30], verbose=0, batch_size=1024
     )
     assert kept_loss == pytest.approx(min(history), rel=1e-4)
     assert f"epoch {result.best_epoch}'s weights" in result.kept_weights_note()

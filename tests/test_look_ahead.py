@@ -22,16 +22,18 @@ from lstm_core.config import TrainConfig
 from lstm_core.errors import NotEnoughDataError
 from lstm_core.experiments.store import RunStore
 from lstm_core.forecasting.backtest import run_backtest
-from lstm_core.forecasting.folds import fold_boundaries, fold_config, plan_folds
-from lstm_core.forecasting.forecast import (
+from lstm_core.forecasting.calibration import (
     MIN_VOLATILITY,
     BandsNeedValidationError,
-    check_forecast_fits,
     conformal_quantile,
-    future_dates,
-    look_ahead,
     minimum_calibration,
     recent_volatility,
+)
+from lstm_core.forecasting.folds import fold_boundaries, fold_config, plan_folds
+from lstm_core.forecasting.forecast import (
+    check_forecast_fits,
+    future_dates,
+    look_ahead,
     recursive_forecast,
 )
 from lstm_core.model.network import build_model

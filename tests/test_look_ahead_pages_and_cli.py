@@ -47,6 +47,10 @@ def test_forecast_cli_writes_forecast_bands_and_coverage(tmp_path, capsys) -> No
     assert set(written["coverage"]) == {"80", "95"}
     assert set(written["coverage"]["95"]) == {"1", "5", "H"}
     assert "the 80% band held" in stdout and "holidays are not known" in stdout
+    # No early stopping: all 151 validation days calibrate, up to the day before the test days.
+    validation_end = data.load_snapshot().series("MSFT").index[math.floor(0.8 * 1511) - 1]
+    assert f"to {validation_end:%Y-%m-%d}: the whole validation period" in stdout
+    assert written["calibration"]["origins"] == 151
     # The last training target sits right before the validation days, which end where the
     # test days start (floor(0.8 n)); the model learned from no later day.
     dates = data.load_snapshot().series("MSFT").index
@@ -85,6 +89,14 @@ def test_backtest_cli_writes_folds_and_errors_by_horizon(tmp_path, capsys) -> No
         (["backtest", "--folds", "11"], "error: the number of folds must be between 2 and 10"),
         (["backtest", "--horizon", "31"], "error: the horizon must be between 1 and 30"),
         (["forecast"], "error: The forecast's bands are measured on a validation period"),
+        (
+            ["forecast", "--patience", "1", "--validation-fraction", "0.05"],
+            (
+                "error: With early stopping on, the bands are measured only on the later half "
+                "of the validation period, the 37 days early stopping did not watch; they need "
+                "at least 60, so 120 validation days (a validation share of at least 8%)."
+            ),
+        ),
     ],
 )
 def test_bad_forecast_and_backtest_input_exits_2_with_one_line(
@@ -184,6 +196,39 @@ def test_look_ahead_without_validation_shows_the_line_and_says_why() -> None:
     assert not at.exception
     assert any("loaded without its trained model" in box.value for box in at.info)
     assert not [element for element in at.get("plotly_chart") if "The next" in element.proto.spec]
+
+
+def test_look_ahead_with_early_stopping_names_its_calibration_days_or_says_why_none() -> None:
+    series = data.load_snapshot().series("MSFT")
+    stopping = TINY.with_changes(epochs=2, patience=1)
+    result = run_training(stopping, series)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["results"] = {"stopping": result}
+    at.session_state["current_result"] = "stopping"
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    # 151 validation days (floor(0.1 x 1511)): early stopping watched the first 76, the bands
+    # are measured on the other 75, which end the day before the test period starts.
+    validation_dates = result.prepared.validation_dates
+    assert len(validation_dates) == 151
+    expected = (
+        f"the last 75 validation days from {validation_dates[76]:%Y-%m-%d} to "
+        f"{validation_dates[-1]:%Y-%m-%d}, which early stopping did not watch"
+    )
+    assert any(expected in caption.value for caption in at.caption)
+
+    short = run_training(stopping.with_changes(validation_fraction=0.05), series)
+    at.session_state["results"] = {"short": short}
+    at.session_state["current_result"] = "short"
+    at.run()
+    assert not at.exception
+    names = {trace.get("name") for trace in chart(at, "The next 10")["data"]}
+    assert "LSTM forecast" in names and "LSTM 80% band" not in names
+    assert any(
+        "the 37 days early stopping did not watch" in box.value
+        and "a validation share of at least 8%" in box.value
+        for box in at.info
+    )
 
 
 def test_backtest_page_runs_folds_in_the_background_and_charts_them() -> None:

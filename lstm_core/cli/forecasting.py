@@ -20,6 +20,7 @@ from lstm_core.forecasting.backtest import run_backtest
 from lstm_core.forecasting.folds import DEFAULT_FOLDS, plan_folds
 from lstm_core.forecasting.forecast import (
     LEVELS,
+    LookAhead,
     check_forecast_fits,
     check_horizon,
     look_ahead,
@@ -55,13 +56,33 @@ def share_text(share: float | None) -> str:
     return "-" if share is None else f"{share:.0%}"
 
 
+def calibration_line(ahead: LookAhead) -> str:
+    """Which validation days the bands were measured on, and why those."""
+    first, last = ahead.calibration_dates
+    why = (
+        "the later half of the validation period, which early stopping did not watch"
+        if ahead.calibration_after_watched
+        else "the whole validation period"
+    )
+    return (
+        f"bands measured on {ahead.calibration_counts[0]} validation days, {first:%Y-%m-%d} to "
+        f"{last:%Y-%m-%d}: {why}"
+    )
+
+
 def forecast_command(arguments: argparse.Namespace) -> int:
     config = config_from_arguments(arguments)
     series = load_prices(arguments, config.ticker).series(config.ticker)
     horizon = check_horizon(arguments.horizon)
     # Refused before training: bands need a validation period long enough for the horizon.
     check_config_fits(len(series), config)
-    check_forecast_fits(len(series), config.lag, config.validation_fraction, horizon)
+    check_forecast_fits(
+        len(series),
+        config.lag,
+        config.validation_fraction,
+        horizon,
+        early_stopping=config.patience > 0,
+    )
     check_prices_vary(series)
     check_json_folder(arguments.json)
 
@@ -85,6 +106,7 @@ def forecast_command(arguments: argparse.Namespace) -> int:
             f"{share_text(share)} at {step} day(s)" for step, share in ahead.coverage[level].items()
         )
         print(f"test period ({ahead.test_origins} origins): the {level:.0%} band held {held}")
+    print(calibration_line(ahead))
     print("dates are business days; holidays are not known")
     write_json(arguments.json, {**result.to_json(), **ahead.to_json()})
     return 0

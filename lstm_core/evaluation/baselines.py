@@ -42,12 +42,14 @@ def no_skill_loss(scaled_targets: np.ndarray, scaled_last_inputs: np.ndarray, ta
 
 
 def no_skill_losses(prepared: Any) -> dict[str, float | None]:
-    """`no_skill_loss` on a prepared series' training windows and, if any, validation windows."""
+    """`no_skill_loss` on a prepared series' training windows and, if any, on the validation
+    windows training reports a loss on (`watched_count`: early stopping's part, when it is on)."""
     training = no_skill_loss(prepared.y_train, prepared.x_train[:, -1, 0], prepared.target)
     validation = None
     if prepared.validation_count:
+        watched = prepared.watched_count
         validation = no_skill_loss(
-            prepared.y_validation, prepared.x_validation[:, -1, 0], prepared.target
+            prepared.y_validation[:watched], prepared.x_validation[:watched, -1, 0], prepared.target
         )
     return {"training": training, "validation": validation}
 

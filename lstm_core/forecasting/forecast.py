@@ -6,7 +6,6 @@ No TensorFlow is imported here: the trained model is passed in, and only its
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Protocol
@@ -14,23 +13,20 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from lstm_core.errors import LabError
+from lstm_core.forecasting.calibration import (
+    LEVELS,
+    BandsNeedValidationError,
+    check_bands_possible,
+    conformal_quantile,
+    recent_volatility,
+)
 from lstm_core.preprocessing import PreparedData, make_windows, validation_split_count
 
 MIN_HORIZON = 1
 MAX_HORIZON = 30
 DEFAULT_HORIZON = 10
-LEVELS = (0.8, 0.95)
-"""The bands' nominal coverage."""
-VOLATILITY_DAYS = 20
-"""Adaptive bands scale with the root mean square of the last 20 daily log changes (a month)."""
-MIN_VOLATILITY = 1e-6
 COVERAGE_STEPS = (1, 5)
 """Besides the horizon itself, the steps whose coverage is reported."""
-
-
-class BandsNeedValidationError(LabError):
-    """The conformal bands are calibrated on a validation period, and this run has none."""
 
 
 class PredictsWindows(Protocol):
@@ -51,58 +47,22 @@ def check_horizon(horizon: Any) -> int:
     return int(horizon)
 
 
-def conformal_quantile(scores: np.ndarray, level: float) -> float:
-    """Split-conformal quantile of nonconformity scores at `level`.
-
-    The finite-sample version: the ceil((n + 1) x level)-th smallest of the n scores, i.e. the
-    empirical quantile at ceil((n + 1) x level) / n (numpy's method "inverted_cdf"). With
-    exchangeable errors a band of this half-width covers a new value with probability at least
-    `level`. Infinite when n is too small for that rank to exist.
-    """
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level}")
-    count = len(scores)
-    rank = math.ceil((count + 1) * level)
-    if count == 0 or rank > count:
-        return math.inf
-    return float(np.sort(scores)[rank - 1])
-
-
-def minimum_calibration(level: float) -> int:
-    """The fewest scores for which `conformal_quantile` at `level` is finite."""
-    count = 1
-    while math.ceil((count + 1) * level) > count:
-        count += 1
-    return count
-
-
-def check_bands_possible(validation_count: int, horizon: int) -> None:
-    """Refuse bands a validation period of `validation_count` windows cannot calibrate.
-
-    Step h is calibrated on the validation origins whose h-th day still lies inside the
-    validation period: validation_count - h + 1 of them.
-    """
-    if validation_count < 1:
-        raise BandsNeedValidationError(
-            "The forecast's bands are measured on a validation period, and this run has none: "
-            "set a validation share above 0 (the Recommended preset keeps 10%) to get them."
-        )
-    needed = minimum_calibration(max(LEVELS)) + horizon - 1
-    if validation_count < needed:
-        raise BandsNeedValidationError(
-            f"The validation period has {validation_count} days; {max(LEVELS):.0%} bands "
-            f"{horizon} days ahead need at least {needed}. Choose a larger validation share or "
-            "a shorter horizon."
-        )
-
-
 def check_forecast_fits(
-    price_count: int, lag: int, validation_fraction: float, horizon: int
+    price_count: int,
+    lag: int,
+    validation_fraction: float,
+    horizon: int,
+    early_stopping: bool = False,
 ) -> None:
-    """The cheap check before training: the horizon and the validation period can give bands."""
+    """The cheap check before training: the horizon and the validation period can give bands
+    (with `early_stopping`, the validation period's later half)."""
     check_horizon(horizon)
-    check_bands_possible(validation_split_count(price_count, validation_fraction), horizon)
+    check_bands_possible(
+        validation_split_count(price_count, validation_fraction),
+        horizon,
+        early_stopping=early_stopping,
+        price_count=price_count,
+    )
 
 
 def recursive_forecast(
@@ -158,15 +118,6 @@ def horizon_errors(
     return errors
 
 
-def recent_volatility(dollar_windows: np.ndarray) -> np.ndarray:
-    """Each window's recent daily volatility: the root mean square of its last
-    VOLATILITY_DAYS daily log changes (fewer when the window is shorter), at least
-    MIN_VOLATILITY so that a flat window divides by no zero."""
-    recent = np.asarray(dollar_windows, dtype=np.float64)[:, -(VOLATILITY_DAYS + 1) :]
-    changes = np.diff(np.log(recent), axis=1)
-    return np.maximum(np.sqrt(np.mean(changes**2, axis=1)), MIN_VOLATILITY)
-
-
 def band(center: np.ndarray, half_width: np.ndarray, in_logs: bool) -> tuple[np.ndarray, ...]:
     """Lower and upper edges around `center` (multiplicative in log price, else additive)."""
     if in_logs:
@@ -202,6 +153,8 @@ class LookAhead:
     Bands and coverage are None without a validation period (`bands_note` says why).
     `half_widths[level]` are the forecast's own band half-widths (log price for `change`,
     dollars for `level`); `quantiles[level]` the conformal quantiles of the scores per step.
+    `calibration_dates` are the first and last day the bands' calibration errors fall on;
+    `calibration_after_watched` says early stopping watched the validation days before them.
     """
 
     dates: pd.DatetimeIndex
@@ -218,6 +171,8 @@ class LookAhead:
     test_origins: int = 0
     bands_note: str | None = None
     trained_through: pd.Timestamp | None = None
+    calibration_dates: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    calibration_after_watched: bool = False
 
     @property
     def horizon(self) -> int:
@@ -266,6 +221,16 @@ class LookAhead:
             "trained_through": (
                 None if self.trained_through is None else f"{self.trained_through:%Y-%m-%d}"
             ),
+            "calibration": (
+                None
+                if self.calibration_dates is None
+                else {
+                    "first": f"{self.calibration_dates[0]:%Y-%m-%d}",
+                    "last": f"{self.calibration_dates[1]:%Y-%m-%d}",
+                    "origins": self.calibration_counts[0],
+                    "after_early_stopping": self.calibration_after_watched,
+                }
+            ),
         }
 
 
@@ -298,7 +263,9 @@ def look_ahead(
 
     Bands (split conformal): for each step h, the conformal quantile (see
     `conformal_quantile`) of the absolute h-step errors of the same recursive forecasts made
-    from every validation origin whose h-th day lies inside the validation period; errors are
+    from every calibration origin whose h-th day lies inside the validation period. The
+    calibration origins are the validation origins nothing was chosen on: all of them without
+    early stopping, the later half with it (`prepared.calibration_start`). Errors are
     in log price for the `change` target, in dollars for `level`. With `adaptive` (the
     default) each error is first divided by its origin's recent volatility
     (`recent_volatility`, times the last price for dollars), and a band is the quantile times
@@ -307,24 +274,40 @@ def look_ahead(
     Coverage: the same bands around the forecasts from every test origin, as the share of
     real prices inside them.
     Persistence's flat line gets a random walk's band from the training days' log changes.
-    Without a validation period the line comes alone, with `bands_note` saying why.
-    `forecasts`, when given, are `origin_forecasts` for at least `horizon` steps.
+    Without a validation period (or too short a one) the line comes alone, with `bands_note`
+    saying why. `forecasts`, when given, are `origin_forecasts` for at least `horizon` steps.
     """
     horizon = check_horizon(horizon)
-    prices = prepared.prices
-    lag = prepared.lag
     windows, last_indexes = origins_of(prepared)
     if forecasts is None:
         forecasts = origin_forecasts(model, prepared, horizon)
     if forecasts.ndim != 2 or len(forecasts) != len(last_indexes) or forecasts.shape[1] < horizon:
         raise ValueError("forecasts must come from origin_forecasts with at least the horizon")
     forecasts = forecasts[:, :horizon]
-    in_logs = prepared.target == "change"
-
-    last_price = prices[-1]
-    persistence = np.full(horizon, last_price)
     test_slice = slice(prepared.validation_count, len(last_indexes) - 1)
-    test_last = last_indexes[test_slice]
+    result = _line_and_persistence(prepared, forecasts[-1], last_indexes[test_slice])
+    try:
+        check_bands_possible(
+            prepared.validation_count,
+            horizon,
+            early_stopping=prepared.early_stopping,
+            price_count=len(prepared.prices),
+        )
+    except BandsNeedValidationError as error:
+        result.bands_note = str(error)
+        return result
+    _add_bands(result, prepared, forecasts, windows, last_indexes, adaptive)
+    return result
+
+
+def _line_and_persistence(
+    prepared: PreparedData, price: np.ndarray, test_last: np.ndarray
+) -> LookAhead:
+    """The forecast line without bands, persistence's line with its random-walk bands, and
+    those bands' coverage from the test origins whose last known prices are at `test_last`."""
+    horizon = len(price)
+    prices = prepared.prices
+    persistence = np.full(horizon, prices[-1])
     flat = np.repeat(prices[test_last][:, None], horizon, axis=1)
     persistence_errors = horizon_errors(flat, prices, test_last, in_logs=True)
     persistence_bands = {}
@@ -336,38 +319,46 @@ def look_ahead(
             step: coverage_share(persistence_errors[step - 1], width[step - 1])
             for step in coverage_steps(horizon)
         }
-    result = LookAhead(
+    return LookAhead(
         trained_through=prepared.trained_through,
         dates=future_dates(prepared.dates[-1], horizon),
-        price=forecasts[-1],
+        price=price,
         persistence=persistence,
         persistence_bands=persistence_bands,
         persistence_coverage=persistence_coverage,
         test_origins=len(test_last),
     )
-    try:
-        check_bands_possible(prepared.validation_count, horizon)
-    except BandsNeedValidationError as error:
-        result.bands_note = str(error)
-        return result
 
+
+def _add_bands(
+    result: LookAhead,
+    prepared: PreparedData,
+    forecasts: np.ndarray,
+    windows: np.ndarray,
+    last_indexes: np.ndarray,
+    adaptive: bool,
+) -> None:
+    """Calibrate the bands on the calibration origins and measure them on the test origins."""
+    prices = prepared.prices
+    in_logs = prepared.target == "change"
     scales = np.ones(len(last_indexes))
     if adaptive:
         scales = recent_volatility(windows)
         if not in_logs:
             scales = scales * prices[last_indexes]
-    validation_slice = slice(0, prepared.validation_count)
+    calibration_slice = slice(prepared.calibration_start, prepared.validation_count)
+    test_slice = slice(prepared.validation_count, len(last_indexes) - 1)
     # Calibration stays inside the validation period: its h-step targets end there too.
-    validation_end = prepared.test_start + lag - 1
+    validation_end = prepared.test_start + prepared.lag - 1
     calibration = horizon_errors(
-        forecasts[validation_slice],
+        forecasts[calibration_slice],
         prices[: validation_end + 1],
-        last_indexes[validation_slice],
+        last_indexes[calibration_slice],
         in_logs,
-        scales[validation_slice],
+        scales[calibration_slice],
     )
     test_errors = horizon_errors(
-        forecasts[test_slice], prices, test_last, in_logs, scales[test_slice]
+        forecasts[test_slice], prices, last_indexes[test_slice], in_logs, scales[test_slice]
     )
     result.adaptive = adaptive
     result.bands, result.coverage, result.half_widths, result.quantiles = {}, {}, {}, {}
@@ -378,7 +369,9 @@ def look_ahead(
         result.bands[level] = band(result.price, result.half_widths[level], in_logs)
         result.coverage[level] = {
             step: coverage_share(test_errors[step - 1], quantiles[step - 1])
-            for step in coverage_steps(horizon)
+            for step in coverage_steps(result.horizon)
         }
     result.calibration_counts = [len(errors) for errors in calibration]
-    return result
+    first_target = last_indexes[calibration_slice][0] + 1
+    result.calibration_dates = (prepared.dates[first_target], prepared.dates[validation_end])
+    result.calibration_after_watched = prepared.early_stopping

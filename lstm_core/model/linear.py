@@ -143,7 +143,8 @@ def fit_linear(
     should_stop: Callable[[], bool] | None = None,
 ) -> LinearOutcome:
     """Fit the ridge on the training windows; with a validation period, alpha is the grid's
-    value with the lowest validation error (test windows are never looked at to choose).
+    value with the lowest validation error on `prepared.watched_count` windows (test windows
+    are never looked at to choose).
 
     Progress is reported once, as done, since the fit takes milliseconds; a stop requested
     before it starts still fits (there is nothing partial to keep).
@@ -155,9 +156,12 @@ def fit_linear(
     has_validation = prepared.validation_count > 0
     validation_errors: dict[float, float] = {}
     if has_validation:
+        # Chosen on the windows early stopping would watch, so the bands' own stay unused.
+        watched = prepared.watched_count
+        x_watched, y_watched = prepared.x_validation[:watched], prepared.y_validation[:watched]
         for alpha in ALPHA_GRID:
             candidate = fit_ridge(prepared.x_train, prepared.y_train, alpha)
-            validation_errors[alpha] = _mse(candidate, prepared.x_validation, prepared.y_validation)
+            validation_errors[alpha] = _mse(candidate, x_watched, y_watched)
         alpha = min(validation_errors, key=validation_errors.get)
     else:
         alpha = DEFAULT_ALPHA

@@ -65,14 +65,15 @@ class RunResult:
             return None
         if self.early_stopped:
             return (
-                f"Early stopping: the validation loss had not improved for "
-                f"{self.config.patience} epoch(s) after epoch {self.best_epoch}, so training "
-                f"ended after epoch {self.epochs_completed} and kept epoch {self.best_epoch}'s "
-                "weights, those with the lowest validation loss."
+                "Early stopping: the validation loss (on the validation period's first half, "
+                "which it watches; the second half is kept for the forecast's bands) had not "
+                f"improved for {self.config.patience} epoch(s) after epoch {self.best_epoch}, so "
+                f"training ended after epoch {self.epochs_completed} and kept epoch "
+                f"{self.best_epoch}'s weights, those with the lowest validation loss."
             )
         return (
             f"Kept epoch {self.best_epoch}'s weights of {self.epochs_completed}: they had the "
-            "lowest validation loss."
+            "lowest loss on the validation period's first half, which early stopping watches."
         )
 
     def label(self) -> str:

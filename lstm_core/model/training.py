@@ -304,11 +304,17 @@ def train_model(
     of batches) and, when it returns True, training ends there and the model is kept as it is.
     The same config and seed give the same loss history. `model_builder` replaces the
     tutorial's model (the Inside page trains a SimpleRNN of the same size this way). The
+    validation loss is that of the first `prepared.watched_count` validation windows. The
     outcome carries the model's predictions for `prepared.x_test`, made once, here, unless
     `predict_test` is False (a tuning trial never looks at the test period).
     """
     if config.lag != prepared.lag:
         raise ValueError(f"config.lag ({config.lag}) differs from the prepared data's lag")
+    if prepared.early_stopping != (config.patience > 0):
+        raise ValueError(
+            f"config.patience ({config.patience}) and the prepared data disagree on early "
+            "stopping: prepare with early_stopping=(patience > 0) (prepare_config does)"
+        )
     options = fit_options(config.batch_size, prepared.train_count)
     batches = max(1, -(-prepared.train_count // config.batch_size))
     with TRAINING_LOCK:
@@ -351,8 +357,15 @@ def train_model(
                 shuffle=True,
                 verbose=0,
                 callbacks=callbacks,
+                # With early stopping only the first part of the validation period is
+                # watched; the rest is kept for the forecast's bands (watched_validation_count).
                 validation_data=(
-                    (prepared.x_validation, prepared.y_validation) if has_validation else None
+                    (
+                        prepared.x_validation[: prepared.watched_count],
+                        prepared.y_validation[: prepared.watched_count],
+                    )
+                    if has_validation
+                    else None
                 ),
             )
         seconds = time.perf_counter() - started

@@ -58,6 +58,19 @@ def coverage_sentence(ahead: LookAhead, level: float) -> str:
     )
 
 
+def calibration_days(ahead: LookAhead) -> str:
+    """'the 75 validation days from 2020-03-17 to 2020-06-30, which early stopping did not
+    watch (it chose the epoch on the days before)', or the whole validation period's days."""
+    first, last = ahead.calibration_dates
+    days = f"{ahead.calibration_counts[0]} validation days from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    if ahead.calibration_after_watched:
+        return (
+            f"the last {days}, which early stopping did not watch (it chose the epoch to keep "
+            "on the validation days before them)"
+        )
+    return f"the {days}"
+
+
 def show_look_ahead(result: Any) -> None:
     """The section: horizon slider, fan chart, what a band means, and the bands' coverage."""
     st.subheader("Look ahead")
@@ -87,13 +100,13 @@ def show_look_ahead(result: Any) -> None:
         st.info(f"The line comes without bands. {ahead.bands_note}")
     else:
         st.caption(
-            "A band shows how far off this model's forecasts were on the validation days: "
+            f"A band shows how far off this model's forecasts were on {calibration_days(ahead)}: "
             "the 80% band is wide enough to have held the real price on 80% of them, at each "
             "number of days ahead. It is measured relative to how much the price had moved in "
-            "the month before each forecast, so it widens when the market is restless. The "
-            "dotted lines are a random walk's bands around today's price, as wide as the "
-            "training days' moves. Dates are business days after the last price: holidays are "
-            "not known."
+            "the month before each forecast (a length chosen without looking at the test "
+            "period), so it widens when the market is restless. The dotted lines are a random "
+            "walk's bands around today's price, as wide as the training days' moves. Dates are "
+            "business days after the last price: holidays are not known."
         )
         for level in LEVELS:
             st.markdown(coverage_sentence(ahead, level))

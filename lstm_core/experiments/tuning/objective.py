@@ -38,14 +38,16 @@ class StudyInterrupted(Exception):
 
 
 def validation_baseline_mse(base_prepared: Any) -> float:
-    """Persistence's mean squared error on the validation windows, on the model's scale.
+    """Persistence's mean squared error on the validation windows training reports a loss on
+    (`watched_count`: with early stopping, its part only), on the model's scale.
 
     A window's last input is "today" on the model's scale for both targets (0 for changes), so
     sqrt(val_loss / this) is the epoch's validation RMSE ratio to persistence: comparable
     between trials that learn levels and changes, and for levels exactly the dollar ratio.
     """
-    today = base_prepared.x_validation[:, -1, 0].astype(np.float64)
-    errors = base_prepared.y_validation.astype(np.float64) - today
+    watched = base_prepared.watched_count
+    today = base_prepared.x_validation[:watched, -1, 0].astype(np.float64)
+    errors = base_prepared.y_validation[:watched].astype(np.float64) - today
     return float(np.mean(errors**2))
 
 
