@@ -56,6 +56,17 @@ class NoWorkersError(ClusterError, TrainerLostError):
     situation = "The Dask scheduler has had no workers"
 
 
+PROTOCOL = 2
+"""What the app server and its workers must agree on, raised whenever the tasks between them
+change (2: networks come back as `.keras` bytes for the server's NumPy twin, and the Inside
+page's SimpleRNN and the warm-up run as tasks of their own)."""
+
+
+def worker_protocol() -> int:
+    """The PROTOCOL of the code where this runs (a worker's own clone, when run there)."""
+    return PROTOCOL
+
+
 NO_PROJECT_CODE = (
     "start each worker from a clone of the project with PYTHONPATH set to it (make worker does)"
 )
@@ -255,7 +266,34 @@ def _connect_client(address: str, timeout: float) -> Any:
             f"The Dask worker(s) {', '.join(sorted(missing))} cannot import LSTM Stock Lab's "
             f"code: {NO_PROJECT_CODE}."
         )
+    _check_workers_can_serve(client)
     return client
+
+
+def _check_workers_can_serve(client: Any) -> None:
+    """ClusterError, and the client closed, when a worker lacks Keras or runs other code.
+
+    With a cluster the app server imports no TensorFlow: everything that needs Keras runs on
+    the workers, so each must have it, and speak this server's PROTOCOL.
+    """
+    found = client.run(importlib.util.find_spec, "keras", on_error="return")
+    missing = [worker for worker, spec in found.items() if getattr(spec, "name", None) is None]
+    if missing:
+        client.close()
+        raise ClusterError(
+            f"The Dask worker(s) {', '.join(sorted(missing))} cannot import Keras, which runs "
+            "every model on the cluster: install the project's requirements there (pip install "
+            "-r requirements.txt) and restart them (make worker)."
+        )
+    # An older clone has no worker_protocol (the call fails) or another number.
+    spoken = client.run(worker_protocol, on_error="return")
+    other = [worker for worker, protocol in spoken.items() if protocol != PROTOCOL]
+    if other:
+        client.close()
+        raise ClusterError(
+            f"The Dask worker(s) {', '.join(sorted(other))} run another version of LSTM Stock "
+            "Lab than this server: update their clone (git pull) and restart them (make worker)."
+        )
 
 
 def dashboard_link(client: Any) -> str | None:
@@ -269,6 +307,11 @@ def dashboard_link(client: Any) -> str | None:
 def worker_count(client: Any, timeout: float | None = None) -> int:
     """How many workers the scheduler has now; ClusterError when it does not say within
     `timeout` seconds (CONNECT_TIMEOUT when None)."""
+    return len(worker_addresses(client, timeout))
+
+
+def worker_addresses(client: Any, timeout: float | None = None) -> list[str]:
+    """The scheduler's workers now, by address; ClusterError as `worker_count`."""
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
     # A closed client has no scheduler left to name.
     address = getattr(client.scheduler, "address", None)
@@ -280,7 +323,7 @@ def worker_count(client: Any, timeout: float | None = None) -> int:
         raise ClusterError(
             f"The Dask scheduler{where} did not say how many workers it has within {timeout:g} s."
         ) from error
-    return len(client._scheduler_identity.get("workers", {}))
+    return list(client._scheduler_identity.get("workers", {}))
 
 
 def wait_for_workers(client: Any, address: str, timeout: float | None = None) -> None:
