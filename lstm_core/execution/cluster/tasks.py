@@ -8,6 +8,7 @@ there (runners.restored_model). Results cross as plain values: bytes and worker 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -87,19 +88,22 @@ def warm_workers(client: Any, config: TrainConfig, series: pd.Series) -> list[st
     Returns the workers warmed. A warm-up that fails or runs late only means that worker's
     first training is slower.
     """
-    from distributed import wait
-
     futures = [
         client.submit(
             warm_up_task, config, series, workers=[worker], allow_other_workers=False, pure=False
         )
         for worker in worker_addresses(client)
     ]
-    try:
-        wait(futures, timeout=WARM_UP_TIMEOUT)
-    except TimeoutError:
-        LOGGER.info("some workers were not warmed up within %g s", WARM_UP_TIMEOUT)
-    warmed = [future.result() for future in futures if future.status == "finished"]
+    deadline = time.monotonic() + WARM_UP_TIMEOUT
+    warmed = []
     for future in futures:
-        future.release()
+        try:
+            warmed.append(future.result(timeout=max(0.0, deadline - time.monotonic())))
+        except TimeoutError:
+            LOGGER.info("a worker was not warmed up within %g s", WARM_UP_TIMEOUT)
+        except Exception:
+            # Whatever failed there, only that worker's first training is slower for it.
+            LOGGER.exception("warming up a worker failed")
+        finally:
+            future.release()
     return warmed
