@@ -126,3 +126,20 @@ def test_reading_and_running_a_twin_imports_no_tensorflow(series, tmp_path) -> N
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert output.stdout.strip() == "False False"
+
+
+def test_a_model_with_stored_code_is_refused_by_the_twin_and_its_code_never_runs(
+    tmp_path, monkeypatch
+) -> None:
+    """The twin runs no stored code: a Lambda layer is a sentence, not a call."""
+    from tests.test_safety import MARKER_VARIABLE, _lambda_model
+
+    marker = tmp_path / "code_ran"
+    monkeypatch.setenv(MARKER_VARIABLE, str(marker))
+    content = model_to_bytes(_lambda_model())
+    with pytest.raises(ValueError, match=re.escape("the twin cannot run layer")):
+        read_network(content)
+    monkeypatch.setenv(twin.CLUSTER_VARIABLE, "tcp://127.0.0.1:8786")
+    with pytest.raises(ValueError, match="of type Lambda"):
+        load_model_bytes(content)
+    assert not marker.exists()

@@ -284,7 +284,7 @@ def read_network(content: bytes) -> NetworkTwin:
     described = config.get("config", {}).get("layers", [])
     counts: dict[str, int] = {}
     layers = []
-    lag = features = None
+    shape = None
     with h5py.File(io.BytesIO(weights_file), "r") as weights:
         for entry in described:
             kind, settings = entry["class_name"], entry["config"]
@@ -292,7 +292,7 @@ def read_network(content: bytes) -> NetworkTwin:
             path = stored if stored not in counts else f"{stored}_{counts[stored]}"
             counts[stored] = counts.get(stored, 0) + 1
             if kind == "InputLayer":
-                _, lag, features = settings["batch_shape"]
+                shape = settings.get("batch_shape")
                 continue
             if kind not in (*RECURRENT_KINDS, "Dense"):
                 raise ValueError(f"the twin cannot run layer {settings['name']!r} of type {kind}")
@@ -300,9 +300,11 @@ def read_network(content: bytes) -> NetworkTwin:
             if kind in RECURRENT_KINDS:
                 found = _stored_weights(weights["layers"][path], "cell")
             layers.append(LayerWeights(kind, settings["name"], settings, found))
-    if lag is None or not layers:
-        raise ValueError("the .keras file holds no input layer or no layers to run")
-    return NetworkTwin(tuple(layers), int(lag), int(features), bytes(content))
+    if shape is None or len(shape) != 3 or not layers:
+        raise ValueError(
+            f"the twin runs networks that read windows of shape (lag, features), not {shape}"
+        )
+    return NetworkTwin(tuple(layers), int(shape[1]), int(shape[2]), bytes(content))
 
 
 def load_model_bytes(content: bytes, twin: bool | None = None) -> Any:
