@@ -7,7 +7,8 @@ ones only, never a later one (tests/test_layout.py walks every import, lazy ones
     data/            prices: the bundled snapshot, a person's CSV file, the Yahoo refresh
     preprocessing    windows of past days, the train/validation/test split, the scalers
     evaluation/      metrics, significance tests, the persistence baseline
-    model/           the Keras network, training, one run's pipeline and result, warm-up, internals
+    model/           the Keras network and its NumPy twin, training, one run's pipeline and result,
+                     warm-up, internals
     forecasting/     the recursive look-ahead with conformal bands, the walk-forward backtest
     experiments/     seed repeats and sweeps, Optuna tuning, the run store
     execution/       where training runs: in-process background jobs and studies, the Dask cluster

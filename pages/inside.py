@@ -7,6 +7,7 @@ import streamlit as st
 
 from lstm_core import charts
 from lstm_core.config import QUICK_DEMO
+from lstm_core.execution import cluster
 from pages.sections.inside_link import LINKED_DAY_KEY, chosen_run, keep_address
 from pages.shared import jobs, session
 
@@ -100,17 +101,29 @@ def simple_rnn_saliency(result: Any, window: np.ndarray) -> np.ndarray | None:
 
 
 def train_simple_rnn(result: Any) -> None:
-    """Train the comparison SimpleRNN (same units, same data, same seed) in this script run."""
-    from lstm_core.model.internals import build_simple_rnn_model
-    from lstm_core.model.training import train_model
+    """Train the comparison SimpleRNN (same units, same data, same seed) in this script run.
 
+    With a cluster it trains on a worker and comes back as a NumPy twin: no TensorFlow here.
+    """
     config = result.config.with_changes(epochs=min(result.config.epochs, 5))
     if config.batch_size < 16:
         # Batch sizes this small would make a page wait minutes for a side-by-side picture.
         config = config.with_changes(batch_size=32)
+    runner = jobs.training_runner()
     with st.spinner(f"Training a SimpleRNN ({config.label()})…"):
-        outcome = train_model(config, result.prepared, model_builder=build_simple_rnn_model)
-    st.session_state.setdefault("simple_rnn", {})[id(result)] = outcome.model
+        if runner is not None:
+            try:
+                model = cluster.comparison_rnn(runner.client, config, result.prepared)
+            except cluster.ClusterError as error:
+                st.warning(f"{error} The SimpleRNN was not trained; try again.")
+                return
+        else:
+            from lstm_core.model.internals import build_simple_rnn_model
+            from lstm_core.model.training import train_model
+
+            outcome = train_model(config, result.prepared, model_builder=build_simple_rnn_model)
+            model = outcome.model
+    st.session_state.setdefault("simple_rnn", {})[id(result)] = model
 
 
 def show_inside(result: Any) -> None:

@@ -80,7 +80,6 @@ def local_cluster(
     environment: dict[str, str] | None = None,
     scheduler_code: bool = True,
     preload: bool = True,
-    code_root: Path | None = None,
 ) -> Iterator[LocalDaskCluster]:
     """A scheduler and `workers` single-threaded workers; yields once all have registered.
 
@@ -97,8 +96,6 @@ def local_cluster(
     bare.pop("PYTHONPATH", None)
     with_code = {**bare, "PYTHONPATH": str(ROOT)}
     variables = with_code if project_code else bare
-    if code_root is not None:
-        variables = {**bare, "PYTHONPATH": str(code_root)}
     scheduler = _start(
         [
             DASK,

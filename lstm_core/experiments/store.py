@@ -176,9 +176,9 @@ class RunStore:
         """Store a RunResult (with its model when it has one); return the new run's id."""
         model_bytes = getattr(result, "model_bytes", None)
         if model_bytes is None and getattr(result, "model", None) is not None:
-            from lstm_core.model.network import model_to_bytes
+            from lstm_core.model.twin import model_bytes as bytes_of
 
-            model_bytes = model_to_bytes(result.model)
+            model_bytes = bytes_of(result.model)
             result.model_bytes = model_bytes
         payload = result.to_json()
         extras_json = getattr(result, "extras_json", None)
@@ -258,16 +258,17 @@ class RunStore:
         return result
 
     def load_model(self, run_id: int) -> Any:
-        """The stored Keras model, loaded with safe_mode so no stored code can run."""
+        """The stored model: a Keras model loaded with safe_mode so no stored code can run, or,
+        with a cluster configured, its NumPy twin (lstm_core.model.twin.load_model_bytes)."""
         with self._begin() as connection:
             model = connection.execute(
                 select(RUNS.c.model).where(RUNS.c.id == int(run_id))
             ).scalar()
         if model is None:
             raise StoreError(f"Run {run_id} has no saved model.")
-        from lstm_core.model.network import model_from_bytes
+        from lstm_core.model.twin import load_model_bytes
 
-        return model_from_bytes(bytes(model))
+        return load_model_bytes(bytes(model))
 
     def save_backtest(self, result: Any, owner: str = "local") -> int:
         """Store a BacktestResult as its JSON; return the new backtest's id."""

@@ -58,8 +58,11 @@ not trace a new prediction function per fold."""
 
 
 def _forecaster(config: TrainConfig, model: Any) -> Any:
-    if config.model == "linear":
-        # A ridge predicts without tracing anything: the fold's own model serves.
+    from lstm_core.model.twin import NetworkTwin
+
+    if config.model == "linear" or isinstance(model, NetworkTwin):
+        # A ridge, or a twin of a network trained on a cluster, predicts without tracing
+        # anything: the fold's own model serves.
         return model
     from lstm_core.model.network import build_model
 
@@ -83,7 +86,7 @@ def run_backtest(
     """Walk forward: fold k trains `config` from scratch on every window before its origin.
 
     `runner` trains one fold as `run_training` does (a cluster's runner, which hands back the
-    model, trains the folds on its workers); the forecasts are made here.
+    model's NumPy twin, trains the folds on its workers); the forecasts are made here.
 
     Its validation period is the end of those windows (a plain run's share of them). It then
     forecasts each day of its block 1..horizon days ahead (recursively). A stop request ends
@@ -94,7 +97,7 @@ def run_backtest(
     plans = plan_folds(config, len(series), folds)
     # Imported here so that planning (and a page checking its settings) needs no TensorFlow.
     from lstm_core.model.pipeline import run_training
-    from lstm_core.model.training import TRAINING_LOCK
+    from lstm_core.model.progress import TRAINING_LOCK
 
     prices = np.asarray(series.to_numpy(), dtype=np.float64)
     dates = pd.DatetimeIndex(series.index)

@@ -13,6 +13,11 @@ Keras stores the four W_x* side by side in one `kernel` (input_dim, 4 * units), 
 in one `recurrent_kernel` (units, 4 * units) and the biases in one `bias` (4 * units,), in the
 gate order i, f, c, o. `trace_window` re-runs a trained model with these equations so a page
 can show every gate, and the numbers agree with Keras' own to float32 round-off.
+
+The model may be a Keras model or its NumPy twin (lstm_core.model.twin, read from the `.keras`
+file): a page server with a cluster shows the gates and the saliency without TensorFlow.
+Importing this module imports no TensorFlow; only `input_saliency` on a Keras model and
+`build_simple_rnn_model` do.
 """
 
 from __future__ import annotations
@@ -21,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import keras
 import numpy as np
 
 from lstm_core.config import TrainConfig
+from lstm_core.model.twin import LayerWeights, NetworkTwin, hard_sigmoid, linear, relu
 
 __all__ = [
     "LayerTrace",
@@ -48,30 +53,15 @@ def _sigmoid(values: np.ndarray) -> np.ndarray:
     return result
 
 
-def _hard_sigmoid(values: np.ndarray) -> np.ndarray:
-    """Keras 3's hard sigmoid: 0 below -3, 1 above 3, x / 6 + 0.5 in between."""
-    return np.clip(values / 6.0 + 0.5, 0.0, 1.0)
-
-
-def _linear(values: np.ndarray) -> np.ndarray:
-    """The identity, Dense's default activation."""
-    return values
-
-
-def _relu(values: np.ndarray) -> np.ndarray:
-    """max(x, 0)."""
-    return np.maximum(values, 0.0)
-
-
 RECURRENT_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sigmoid": _sigmoid,
-    "hard_sigmoid": _hard_sigmoid,
+    "hard_sigmoid": hard_sigmoid,
 }
 """Gate activations the NumPy forward pass knows; Keras 3's LSTM default is 'sigmoid'."""
 
 DENSE_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "linear": _linear,
-    "relu": _relu,
+    "linear": linear,
+    "relu": relu,
     "tanh": np.tanh,
 }
 """Activations `trace_window` can apply after the LSTM layers."""
@@ -184,15 +174,15 @@ def lstm_layer_forward(
     )
 
 
-def _model_lag(model: keras.Model) -> int:
+def _model_lag(model: Any) -> int:
     """The window length the model reads, from its (None, lag, 1) input."""
-    shape = tuple(model.inputs[0].shape)
+    shape = model.input_shape if isinstance(model, NetworkTwin) else tuple(model.inputs[0].shape)
     if len(shape) != 3 or shape[1] is None or shape[2] != 1:
         raise ValueError(f"the model must take windows of shape (lag, 1), got input shape {shape}")
     return int(shape[1])
 
 
-def _check_window(model: keras.Model, window: np.ndarray) -> np.ndarray:
+def _check_window(model: Any, window: np.ndarray) -> np.ndarray:
     """`window` as a float64 (lag,) array, or ValueError if it does not fit the model."""
     lag = _model_lag(model)
     values = np.asarray(window, dtype=np.float64)
@@ -207,33 +197,43 @@ def _check_window(model: keras.Model, window: np.ndarray) -> np.ndarray:
     return values
 
 
-def _activation_name(layer: keras.layers.Layer, key: str) -> Any:
+def _activation_name(layer: LayerWeights, key: str) -> Any:
     """The activation stored under `key` in the layer's config: a name for built-in ones."""
-    return layer.get_config().get(key)
+    return layer.config.get(key)
 
 
-def _lstm_weights(layer: keras.layers.LSTM) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _layers(model: Any) -> list[LayerWeights]:
+    """The model's layers after its input, as class name, name, config and weights."""
+    if isinstance(model, NetworkTwin):
+        return list(model.layers)
+    return [
+        LayerWeights(
+            type(layer).__name__, layer.name, layer.get_config(), tuple(layer.get_weights())
+        )
+        for layer in model.layers
+        if type(layer).__name__ != "InputLayer"
+    ]
+
+
+def _lstm_weights(layer: LayerWeights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """kernel, recurrent_kernel and bias of an LSTM layer; a zero bias if it has none."""
-    weights = layer.get_weights()
-    kernel, recurrent_kernel = weights[0], weights[1]
-    bias = weights[2] if layer.use_bias else np.zeros(kernel.shape[1])
+    kernel, recurrent_kernel = layer.weights[0], layer.weights[1]
+    bias = layer.weights[2] if layer.config.get("use_bias", True) else np.zeros(kernel.shape[1])
     return kernel, recurrent_kernel, bias
 
 
-def trace_window(model: keras.Model, window: np.ndarray) -> WindowTrace:
+def trace_window(model: Any, window: np.ndarray) -> WindowTrace:
     """Re-run `model` on one scaled window in NumPy, keeping every LSTM gate and state.
 
     `window` is (lag,) or (lag, 1). The model must be a chain of LSTM layers then Dense
-    layers, as `lstm_core.model.network.build_model` makes it.
+    layers, as `lstm_core.model.network.build_model` makes it (a Keras model or its twin).
     """
     values = _check_window(model, window)
     current: np.ndarray = values[:, np.newaxis]
     traces: list[LayerTrace] = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        if type(layer) is keras.layers.LSTM:
-            if layer.go_backwards:
+    for layer in _layers(model):
+        if layer.kind == "LSTM":
+            if layer.config.get("go_backwards"):
                 raise ValueError(
                     f"layer {layer.name!r} reads its window backwards, which trace_window "
                     "does not support"
@@ -260,26 +260,25 @@ def trace_window(model: keras.Model, window: np.ndarray) -> WindowTrace:
                 current, kernel, recurrent_kernel, bias, recurrent_activation, name=layer.name
             )
             traces.append(trace)
-            current = trace.hidden if layer.return_sequences else trace.hidden[-1]
-        elif type(layer) is keras.layers.Dense:
+            current = trace.hidden if layer.config.get("return_sequences") else trace.hidden[-1]
+        elif layer.kind == "Dense":
             activation = _activation_name(layer, "activation")
             if activation not in DENSE_ACTIVATIONS:
                 raise ValueError(
                     f"layer {layer.name!r} uses activation {activation!r}; trace_window "
                     "supports 'linear', 'relu' and 'tanh'"
                 )
-            weights = layer.get_weights()
-            kernel = np.asarray(weights[0], dtype=np.float64)
+            kernel = np.asarray(layer.weights[0], dtype=np.float64)
             bias = (
-                np.asarray(weights[1], dtype=np.float64)
-                if layer.use_bias
+                np.asarray(layer.weights[1], dtype=np.float64)
+                if layer.config.get("use_bias", True)
                 else np.zeros(kernel.shape[1])
             )
             current = DENSE_ACTIVATIONS[activation](current @ kernel + bias)
         else:
             raise ValueError(
                 f"trace_window cannot follow layer {layer.name!r} of type "
-                f"{type(layer).__name__}: only LSTM and Dense layers are supported"
+                f"{layer.kind}: only LSTM and Dense layers are supported"
             )
     if not traces:
         raise ValueError("the model has no LSTM layer to trace")
@@ -288,16 +287,19 @@ def trace_window(model: keras.Model, window: np.ndarray) -> WindowTrace:
     return WindowTrace(layers=tuple(traces), prediction=float(current.reshape(-1)[0]))
 
 
-def input_saliency(model: keras.Model, window: np.ndarray) -> np.ndarray:
+def input_saliency(model: Any, window: np.ndarray) -> np.ndarray:
     """d prediction / d input for each of the lag days of `window`, shape (lag,).
 
     Computed by TensorFlow's automatic differentiation through the Keras model itself, so it
-    works for any model that reads (lag, 1) windows (the LSTM and the SimpleRNN alike).
+    works for any model that reads (lag, 1) windows (the LSTM and the SimpleRNN alike); a
+    twin's by central differences of its float64 forward pass (NetworkTwin.saliency).
     """
+    values = _check_window(model, window)
+    if isinstance(model, NetworkTwin):
+        return model.saliency(values)
     # Imported here so importing this module stays cheap for code that only needs NumPy parts.
     import tensorflow as tf
 
-    values = _check_window(model, window)
     dtype = model.inputs[0].dtype
     batch = tf.constant(values.reshape(1, -1, 1), dtype=dtype)
     with tf.GradientTape() as tape:
@@ -309,7 +311,7 @@ def input_saliency(model: keras.Model, window: np.ndarray) -> np.ndarray:
     return np.asarray(gradient, dtype=np.float64).reshape(-1)
 
 
-def build_simple_rnn_model(config: TrainConfig) -> keras.Model:
+def build_simple_rnn_model(config: TrainConfig) -> Any:
     """The same stack as `build_model` with SimpleRNN layers (rnn_1, rnn_2, ...) in place of LSTMs.
 
     A plain RNN has no cell state, so its gradient through time fades quickly: the page uses

@@ -171,7 +171,7 @@ def fit_linear(
     validation_loss = [validation_errors[alpha]] if has_validation else []
     if progress is not None:
         # Training's Progress lives beside Keras; imported only when someone listens.
-        from lstm_core.model.training import Progress
+        from lstm_core.model.progress import Progress
 
         progress(
             Progress(

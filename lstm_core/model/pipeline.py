@@ -17,7 +17,7 @@ from lstm_core.model.results import RunResult
 from lstm_core.preprocessing import PreparedData, make_windows, prepare_config
 
 if TYPE_CHECKING:
-    from lstm_core.model.training import ProgressHook, StopRequest
+    from lstm_core.model.progress import ProgressHook, StopRequest
 
 
 def score_period(

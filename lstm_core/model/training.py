@@ -17,11 +17,8 @@ from keras.src.random import seed_generator
 
 from lstm_core.config import TrainConfig
 from lstm_core.model.network import build_model
+from lstm_core.model.progress import TRAINING_LOCK, Progress, ProgressHook, StopRequest
 from lstm_core.preprocessing import PreparedData
-
-# One training at a time per process: Keras' random seed is global, so two fits running at
-# once would disturb each other's results, and two cores gain nothing from running both.
-TRAINING_LOCK = threading.Lock()
 
 LARGE_BATCH = 100
 """From this batch size on, each batch is its own call into TensorFlow (see fit_options)."""
@@ -32,33 +29,6 @@ _MODEL_CACHE: OrderedDict[tuple, keras.Model] = OrderedDict()
 
 DEFAULT_MIN_INTERVAL = 0.1
 """Batch progress is reported at most this often (seconds), so a UI never redraws > 10 times/s."""
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What a progress hook is told, after a batch (throttled) and after every epoch."""
-
-    epoch: int
-    epochs: int
-    batch: int
-    batches: int
-    loss: float | None
-    epoch_losses: tuple[float, ...]
-    elapsed: float
-    seconds_left: float | None
-    epoch_finished: bool
-    epoch_validation_losses: tuple[float, ...] = ()
-
-    @property
-    def fraction(self) -> float:
-        """Share of all batches done, 0..1."""
-        total = self.epochs * self.batches
-        done = (self.epoch - 1) * self.batches + self.batch
-        return min(1.0, done / total) if total else 0.0
-
-
-ProgressHook = Callable[[Progress], None]
-StopRequest = Callable[[], bool]
 
 
 @dataclass

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -36,9 +38,13 @@ def warm_up(config: TrainConfig, series: pd.Series) -> None:
     model_to_bytes(result.model)
 
 
-def _warm_up_logged(config: TrainConfig, series: pd.Series) -> None:
+WarmUp = Callable[[TrainConfig, pd.Series], Any]
+"""What a warm-up runs: `warm_up` here, or a server with a cluster's warming of its workers."""
+
+
+def _warm_up_logged(config: TrainConfig, series: pd.Series, warm: WarmUp | None) -> None:
     try:
-        warm_up(config, series)
+        (warm or warm_up)(config, series)
     except Exception:
         # A failed warm-up only means the first training is slower; it must not kill a server.
         LOGGER.exception("warming up %s failed", config.label())
@@ -46,14 +52,19 @@ def _warm_up_logged(config: TrainConfig, series: pd.Series) -> None:
         LOGGER.info("warmed up %s", config.label())
 
 
-def start_warm_up(config: TrainConfig, series: pd.Series) -> threading.Thread | None:
-    """Start the warm-up in a daemon thread, once per process; None when it already started."""
+def start_warm_up(
+    config: TrainConfig, series: pd.Series, warm: WarmUp | None = None
+) -> threading.Thread | None:
+    """Start the warm-up in a daemon thread, once per process; None when it already started.
+
+    `warm` replaces `warm_up` (a server with a cluster warms its workers instead of itself).
+    """
     global _THREAD
     with _THREAD_LOCK:
         if _THREAD is not None:
             return None
         _THREAD = threading.Thread(
-            target=_warm_up_logged, args=(config, series), name="warm-up", daemon=True
+            target=_warm_up_logged, args=(config, series, warm), name="warm-up", daemon=True
         )
         _THREAD.start()
         return _THREAD

@@ -113,7 +113,8 @@ def reopened_note(result: Any) -> None:
 
 def load_saved_model(result: Any) -> None:
     """Give a reopened run its stored model (for the look-ahead and the download), after its
-    result is on the page: loading it imports TensorFlow, which takes seconds on a fresh server."""
+    result is on the page: loading it imports TensorFlow, which takes seconds on a fresh server
+    (with a cluster it is read as a NumPy twin instead, without TensorFlow)."""
     if not getattr(result, "reopened", False) or result.model is not None:
         return
     if getattr(result, "model_missing", False):

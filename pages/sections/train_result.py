@@ -223,9 +223,9 @@ def show_result(result: Any, previous: bool = False) -> None:
     )
     if result.model is not None:
         if getattr(result, "model_bytes", None) is None:
-            from lstm_core.model.network import model_to_bytes
+            from lstm_core.model.twin import model_bytes
 
-            result.model_bytes = model_to_bytes(result.model)
+            result.model_bytes = model_bytes(result.model)
         # A ridge is a NumPy archive (coefficients, intercept, alpha), not a Keras file.
         is_ridge = config.model == "linear"
         download_right.download_button(

@@ -28,7 +28,8 @@ CHECKED_KEY = "_open_training_checked"
 def browser_seat() -> str | None:
     """This browser's seat, as nginx set it; None when no room's nginx is in front."""
     seat = st.context.cookies.get(SEAT_COOKIE)
-    return seat if seat and SEAT_PATTERN.match(seat) else None
+    # Checked as a string: only a value nginx could have made is a seat.
+    return seat if isinstance(seat, str) and SEAT_PATTERN.match(seat) else None
 
 
 def describe_job(active: Any) -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 import os
 
-from lstm_core.config import QUICK_DEMO
+import pandas as pd
+
+from lstm_core.config import QUICK_DEMO, TrainConfig
 from lstm_core.execution import cluster
 from lstm_core.model import warmup
 from pages.shared.session import current_ticker, price_data
@@ -46,19 +48,33 @@ def log_training_events() -> None:
         logger.setLevel(logging.INFO)
 
 
+def _warm_the_cluster(config: TrainConfig, series: pd.Series) -> None:
+    """Warm each worker of the configured cluster (see cluster.warm_workers)."""
+    try:
+        runner = cluster.SHARED_CLUSTER.runner(cluster.scheduler_address())
+    except cluster.ClusterError:
+        # The sidebar says why the cluster is not used; trainings then warm this server.
+        return
+    if runner is not None:
+        cluster.warm_workers(runner.client, config, series)
+
+
 def warm_up_in_background() -> None:
     """Once the first page is drawn, load TensorFlow and the default preset's model aside.
 
-    Only under a real server: AppTest and the command line have no person waiting for a
-    first click, and the Market page's test checks that TensorFlow stays unimported.
+    With a cluster (LSTM_LAB_DASK) the workers train: they are warmed instead, and this server
+    never imports TensorFlow. Only under a real server: AppTest and the command line have no
+    person waiting for a first click, and the Market page's test checks that TensorFlow stays
+    unimported.
     """
     from streamlit import runtime
 
     # AppTest's runtime is a MagicMock that passes isinstance(..., Runtime); its type does not.
     if not runtime.exists() or type(runtime.get_instance()) is not runtime.Runtime:
         return
-    # With a cluster the workers train, and they load TensorFlow before they join.
-    if os.environ.get(cluster.ENVIRONMENT_VARIABLE, "").strip():
-        return
     config = QUICK_DEMO.with_changes(ticker=current_ticker())
-    warmup.start_warm_up(config, price_data().series(config.ticker))
+    series = price_data().series(config.ticker)
+    if os.environ.get(cluster.ENVIRONMENT_VARIABLE, "").strip():
+        warmup.start_warm_up(config, series, warm=_warm_the_cluster)
+        return
+    warmup.start_warm_up(config, series)

@@ -17,6 +17,7 @@ from concurrent.futures import CancelledError
 from typing import Any
 
 from lstm_core.errors import LabError, TrainerLostError
+from lstm_core.execution.cluster.code_check import code_fingerprint, other_code_workers
 
 LOGGER = logging.getLogger(__name__)
 
@@ -255,28 +256,33 @@ def _connect_client(address: str, timeout: float) -> Any:
             f"The Dask worker(s) {', '.join(sorted(missing))} cannot import LSTM Stock Lab's "
             f"code: {NO_PROJECT_CODE}."
         )
-    refuse_other_code(client)
+    _check_workers_can_serve(client)
     return client
 
 
-def refuse_other_code(client: Any) -> None:
-    """ClusterError (and the client closed) when a worker runs another version of the
-    project's code than this process, or cannot import TensorFlow."""
-    from lstm_core.execution.cluster.code_check import mismatched_workers, worker_code
+def _check_workers_can_serve(client: Any) -> None:
+    """ClusterError, and the client closed, when a worker lacks Keras or runs other code.
 
-    other_code, no_tensorflow = mismatched_workers(client.run(worker_code, on_error="return"))
-    if other_code:
+    With a cluster the app server imports no TensorFlow: everything that needs Keras runs on
+    the workers, so each must have it, and run this server's code (the same `lstm_core` files).
+    """
+    found = client.run(importlib.util.find_spec, "keras", on_error="return")
+    missing = [worker for worker, spec in found.items() if getattr(spec, "name", None) is None]
+    if missing:
         client.close()
         raise ClusterError(
-            f"The Dask worker(s) {', '.join(other_code)} run another version of LSTM Stock "
-            "Lab's code than this server: restart them from this clone (make cluster-stop, "
-            "then make cluster, or make worker)."
+            f"The Dask worker(s) {', '.join(sorted(missing))} cannot import Keras, which runs "
+            "every model on the cluster: install the project's requirements there (pip install "
+            "-r requirements.txt) and restart them (make worker)."
         )
-    if no_tensorflow:
+    # A clone whose lstm_core differs in any file (an older one) hashes differently; a
+    # failed call counts as other code.
+    other = other_code_workers(client.run(code_fingerprint, on_error="return"))
+    if other:
         client.close()
         raise ClusterError(
-            f"The Dask worker(s) {', '.join(no_tensorflow)} cannot import TensorFlow, so they "
-            "cannot train: install the project's requirements where they run (make worker does)."
+            f"The Dask worker(s) {', '.join(sorted(other))} run another version of LSTM Stock "
+            "Lab than this server: update their clone (git pull) and restart them (make worker)."
         )
 
 
@@ -291,6 +297,11 @@ def dashboard_link(client: Any) -> str | None:
 def worker_count(client: Any, timeout: float | None = None) -> int:
     """How many workers the scheduler has now; ClusterError when it does not say within
     `timeout` seconds (CONNECT_TIMEOUT when None)."""
+    return len(worker_addresses(client, timeout))
+
+
+def worker_addresses(client: Any, timeout: float | None = None) -> list[str]:
+    """The scheduler's workers now, by address; ClusterError as `worker_count`."""
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
     # A closed client has no scheduler left to name.
     address = getattr(client.scheduler, "address", None)
@@ -302,7 +313,7 @@ def worker_count(client: Any, timeout: float | None = None) -> int:
         raise ClusterError(
             f"The Dask scheduler{where} did not say how many workers it has within {timeout:g} s."
         ) from error
-    return len(client._scheduler_identity.get("workers", {}))
+    return list(client._scheduler_identity.get("workers", {}))
 
 
 def wait_for_workers(client: Any, address: str, timeout: float | None = None) -> None:

@@ -7,8 +7,6 @@ to training here.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import importlib.util
 import logging
 import time
 import uuid
@@ -27,6 +25,8 @@ from lstm_core.execution.cluster.connection import (
     unreachable_errors,
 )
 from lstm_core.execution.cluster.remote import remote_training
+from lstm_core.model.progress import TRAINING_LOCK, Progress
+from lstm_core.model.twin import cluster_configured, load_model_bytes
 
 LOGGER = logging.getLogger(__name__)
 
@@ -76,23 +76,26 @@ class WorkerWatch:
             raise connection.no_workers_error(self.address, connection.WORKERS_TIMEOUT)
 
 
-def _load_progress_type(progress: Callable[[Any], None] | None) -> None:
-    """Import lstm_core.model.training (and TensorFlow) in the caller's thread for progress.
-
-    Reports are rebuilt as lstm_core.model.training.Progress in the client's event-loop thread; a
-    first import there would hold up every other message for seconds.
-    """
-    if progress is not None:
-        importlib.import_module("lstm_core.model.training")
-
-
-def _progress_from_message(message: dict[str, Any]) -> Any:
-    from lstm_core.model.training import Progress
+def _progress_from_message(message: dict[str, Any]) -> Progress:
 
     values = dict(message)
     values["epoch_losses"] = tuple(values.get("epoch_losses") or ())
     values["epoch_validation_losses"] = tuple(values.get("epoch_validation_losses") or ())
     return Progress(**values)
+
+
+def restored_model(content: bytes) -> Any:
+    """A model returned from a worker, as the caller will use it.
+
+    With LSTM_LAB_DASK set (the app server) a network becomes its NumPy twin and TensorFlow is
+    never imported here; otherwise (the command line's --scheduler) a Keras model, as before.
+    """
+    if cluster_configured():
+        return load_model_bytes(content, twin=True)
+    # Keras builds models through global state: two threads at once can fail
+    # (tensorflow#33986), and other sessions' jobs load their results too.
+    with TRAINING_LOCK:
+        return load_model_bytes(content, twin=False)
 
 
 RERUN_NOTE = (
@@ -129,9 +132,9 @@ class ClusterRunner:
         retries: int = RETRIES,
         fall_back: Callable[..., Any] | None = None,
     ) -> None:
-        """`restore_model` loads the returned weights into a Keras model here (the Inside page
-        needs one); `fall_back`, when given, trains in this process if the scheduler is lost
-        mid-run, and the result says so.
+        """`restore_model` loads the returned model here (the look-ahead and the Inside page
+        need one; see `restored_model`); `fall_back`, when given, trains in this process if
+        the scheduler is lost mid-run, and the result says so.
         """
         self.client = client
         self.restore_model = restore_model
@@ -150,7 +153,6 @@ class ClusterRunner:
     ) -> Any:
         """Submit, relay progress, pass on a stop, and return the RunResult (`score_test` as
         `run_training`'s: a tuning trial's never predicts the test period)."""
-        _load_progress_type(progress)
         try:
             submission = self._submit(config, series, score_test)
         except (OSError, RuntimeError) as error:
@@ -222,13 +224,7 @@ class ClusterRunner:
             result.cluster_note = RERUN_NOTE
             self.notes.append(RERUN_NOTE)
         if self.restore_model and result.model is None and getattr(result, "model_bytes", None):
-            from lstm_core.model.network import model_from_bytes
-            from lstm_core.model.training import TRAINING_LOCK
-
-            # Keras builds models through global state: two threads at once can fail
-            # (tensorflow#33986), and other sessions' jobs load their results too.
-            with TRAINING_LOCK:
-                result.model = model_from_bytes(result.model_bytes)
+            result.model = restored_model(result.model_bytes)
         return result
 
     def _wait(self, future: Any, stop_event: Any, should_stop: Callable[[], bool] | None) -> Any:
@@ -318,7 +314,6 @@ class GroupRunner:
     ) -> Any:
         """The next config's result, collected from the cluster (or trained as ClusterRunner)."""
         if self.pending is None:
-            _load_progress_type(progress)
             self.pending = []
             try:
                 for each in self.configs:

@@ -28,9 +28,9 @@ def judge_best_on_test(
 
     A study continued later may find another best; that trial is then judged (once) in turn.
     """
-    # Imported here: only the end of a study needs TensorFlow.
+    # Imported here: only the end of a study needs a model (TensorFlow's, without a cluster).
     from lstm_core.model.pipeline import score_period
-    from lstm_core.model.training import TRAINING_LOCK
+    from lstm_core.model.progress import TRAINING_LOCK
 
     best = best_trial(study)
     run_id = None if best is None else best.user_attrs.get("run_id")
