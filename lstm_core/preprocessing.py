@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_core.errors import DataError, NotEnoughDataError
+from lstm_core.features import ChannelScaling, with_extra_channels
 
 
 def make_windows(values: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +138,8 @@ class PreparedData:
     validation_count: int = 0
     x_validation: np.ndarray | None = None
     y_validation: np.ndarray | None = None
+    inputs: tuple[str, ...] = ("close",)
+    channel_scalings: tuple[ChannelScaling, ...] = ()
 
     @property
     def test_start(self) -> int:
@@ -193,6 +196,12 @@ class PreparedData:
 
     def encode(self, dollar_windows: np.ndarray) -> np.ndarray:
         """Dollar windows (n, lag) as the model's float32 inputs (n, lag, 1)."""
+        if len(self.inputs) > 1:
+            raise DataError(
+                f"This run also sees {', '.join(self.inputs[1:])}, which nobody knows for the "
+                "days ahead, so it cannot forecast from prices alone; look ahead with a run "
+                "that sees the close only."
+            )
         windows = np.asarray(dollar_windows, dtype=np.float64)
         if self.target == "change":
             encoded = self.change_scaler.encode(windows)
@@ -337,17 +346,23 @@ def check_config_fits(price_count: int, config: Any) -> int:
     )
 
 
-def prepare_config(series: pd.Series, config: Any) -> PreparedData:
-    """Check that `config` can train on `series`, then `prepare` the series for it."""
+def prepare_config(
+    series: pd.Series, config: Any, daily: pd.DataFrame | None = None
+) -> PreparedData:
+    """Check that `config` can train on `series`, then `prepare` the series for it, with the
+    config's extra inputs as further channels after the close (lstm_core/features.py), made
+    from `daily` or else the series' own `daily_inputs`."""
     check_config_fits(len(series), config)
     check_prices_vary(series)
-    return prepare(
+    prepared = prepare(
         series,
         config.lag,
         config.train_fraction,
         target=config.target,
         validation_fraction=config.validation_fraction,
     )
+    daily = getattr(series, "daily_inputs", None) if daily is None else daily
+    return with_extra_channels(prepared, daily, config)
 
 
 def check_enough_rows(series_length: int, lag: int, train_fraction: float) -> None:

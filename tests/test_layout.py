@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "lstm_core"
 STAGES = (
     "foundation",
     "data",
+    "features",
     "preprocessing",
     "evaluation",
     "model",
