@@ -8,6 +8,8 @@ NaN here; lstm_core/features.py refuses an input whose figures are missing, in o
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 
@@ -23,7 +25,7 @@ class PriceSeries(pd.Series):
     the prices they belong to; a plain pd.Series simply has none.
     """
 
-    _metadata = ["daily_inputs"]
+    _metadata: ClassVar[list[str]] = ["daily_inputs"]
 
     @property
     def _constructor(self) -> type[PriceSeries]:
