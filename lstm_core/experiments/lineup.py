@@ -1,4 +1,5 @@
-"""The lineup: one ticker and settings trained as each model kind over several seeds.
+"""The lineup: one ticker and settings trained as each model kind (and, if asked, each input
+set) over several seeds.
 
 Every kind sees the same windows, split, scaler and target; each is judged by its RMSE ratio to
 persistence ("tomorrow = today") on the validation period (what to choose on) and on the
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_core.config import MODEL_NAMES, MODELS, TrainConfig
+from lstm_core.config import MODEL_NAMES, MODELS, TrainConfig, parse_inputs
 from lstm_core.evaluation.significance import format_pvalue
 from lstm_core.experiments.sweeps import ranking_period, rmse_ratio, seed_configs
 
@@ -35,19 +36,41 @@ def parse_models(text: str) -> tuple[str, ...]:
     return names
 
 
+def parse_input_sets(texts: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """Input sets such as ['close', 'close,volume'], each validated as a config's inputs."""
+    if not texts:
+        raise ValueError("inputs must name at least one input set, such as close,volume")
+    sets = tuple(TrainConfig(inputs=parse_inputs(text)).inputs for text in texts)
+    if len(set(sets)) != len(sets):
+        raise ValueError("input sets must not repeat")
+    return sets
+
+
 def lineup_configs(
-    config: TrainConfig, models: Sequence[str], seeds: Sequence[int]
+    config: TrainConfig,
+    models: Sequence[str],
+    seeds: Sequence[int],
+    input_sets: Sequence[tuple[str, ...]] | None = None,
 ) -> list[TrainConfig]:
-    """`config` as each model kind with each seed, model by model."""
+    """`config` as each model kind with each seed, model by model, for each input set (by
+    default the config's own inputs)."""
     chosen = parse_models(",".join(models))
+    sets = list(input_sets) if input_sets else [config.inputs]
     return [
         seeded
+        for inputs in sets
         for model in chosen
-        for seeded in seed_configs(config.with_changes(model=model), seeds)
+        for seeded in seed_configs(config.with_changes(model=model, inputs=inputs), seeds)
     ]
 
 
-def group_name(config: TrainConfig) -> str:
+def row_name(model: str, inputs: tuple[str, ...]) -> str:
+    """'LSTM', or 'LSTM + volume+range' for a model that also sees extra inputs."""
+    extras = [name for name in inputs if name != "close"]
+    return MODEL_NAMES[model] + (f" + {'+'.join(extras)}" if extras else "")
+
+
+def group_name(config: TrainConfig, input_sets: Sequence[tuple[str, ...]] | None = None) -> str:
     """The run store's group for a lineup's runs: the settings every kind and seed shares."""
     text = (
         f"lineup {config.ticker} lag {config.lag}, batch {config.batch_size}, "
@@ -56,6 +79,9 @@ def group_name(config: TrainConfig) -> str:
     )
     if config.validation_fraction > 0:
         text += f", validation {config.validation_fraction:.0%}"
+    sets = list(input_sets) if input_sets else [config.inputs]
+    if sets != [("close",)]:
+        text += f", inputs {' / '.join('+'.join(inputs) for inputs in sets)}"
     return text
 
 
@@ -84,19 +110,30 @@ def parameter_count(result: Any) -> int:
 
 
 def lineup_table(results: Sequence[Any]) -> pd.DataFrame:
-    """One row per model kind: runs, mean and spread of the ratio on each period, median DM
-    p-value against persistence, mean training seconds and parameters. Complete runs only."""
+    """One row per input set and model kind: runs, mean and spread of the ratio on each period,
+    median DM p-value against persistence, mean training seconds and parameters. Complete runs
+    only."""
     complete = _complete(results)
     if not complete:
         raise ValueError("a lineup needs at least one complete run")
     has_validation = ranking_period(complete) == "validation"
     rows = []
-    for model in MODELS:
-        members = [result for result in complete if result.config.model == model]
+    input_sets = list(dict.fromkeys(result.config.inputs for result in complete))
+    for inputs, model in [(inputs, model) for inputs in input_sets for model in MODELS]:
+        members = [
+            result
+            for result in complete
+            if result.config.model == model and result.config.inputs == inputs
+        ]
         if not members:
             continue
         test = [rmse_ratio(result, "test") for result in members]
-        row: dict[str, Any] = {"model": model, "name": MODEL_NAMES[model], "runs": len(members)}
+        row: dict[str, Any] = {
+            "model": model,
+            "name": row_name(model, inputs),
+            "inputs": "+".join(inputs),
+            "runs": len(members),
+        }
         if has_validation:
             validation = [rmse_ratio(result, "validation") for result in members]
             row["validation ratio"] = float(np.mean(validation))
@@ -135,12 +172,15 @@ def simplest_within_luck(table: pd.DataFrame) -> str:
         noise = max(row[spread_column], best[spread_column])
         if row[column] - best[column] <= 2 * noise:
             within.append(row)
-    simplest = min(within, key=lambda row: SIMPLICITY.index(row["model"]))
+    # Simpler kinds first; within a kind, fewer inputs.
+    simplest = min(
+        within, key=lambda row: (SIMPLICITY.index(row["model"]), row["inputs"].count("+"))
+    )
     lead = (
         f"On the {shown} period the best mean ratio to persistence is {best['name']}'s "
         f"({best[column]:.3f}, {format_pvalue(best[f'{period} DM p'])} against persistence)"
     )
-    if simplest["model"] == best["model"]:
+    if simplest["name"] == best["name"]:
         return (
             lead + f"; no simpler model is within luck of it, so the simplest model within luck "
             f"of the best is {best['name']} itself ({int(best['parameters']):,} parameters)."
