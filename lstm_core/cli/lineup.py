@@ -16,7 +16,7 @@ from lstm_core.cli.options import (
 )
 from lstm_core.config import MODELS, TrainConfig
 from lstm_core.evaluation.significance import format_pvalue
-from lstm_core.experiments import lineup, sweeps
+from lstm_core.experiments import controls, lineup, sweeps
 from lstm_core.features import check_inputs
 from lstm_core.preprocessing import check_config_fits
 
@@ -37,6 +37,12 @@ def add_lineup_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=list(lineup.DEFAULT_LINEUP_SEEDS))
     add_inputs_option(parser, several=True)
+    parser.add_argument(
+        "--shuffled-control",
+        action="store_true",
+        help="also train, for each run with extra inputs, the same settings and seed with each "
+        "extra input's training days shuffled, and say whether the input beat its copy",
+    )
     parser.add_argument(
         "--no-save", action="store_true", help="do not keep the runs in the run store"
     )
@@ -84,7 +90,9 @@ def lineup_command(arguments: argparse.Namespace) -> int:
     input_sets = lineup.parse_input_sets(arguments.inputs)
     base = config_from_arguments(arguments).with_changes(inputs=input_sets[0])
     models = lineup.parse_models(arguments.models)
-    configs = lineup.lineup_configs(base, models, arguments.seeds, input_sets)
+    configs = lineup.lineup_configs(
+        base, models, arguments.seeds, input_sets, with_controls=arguments.shuffled_control
+    )
     prices = load_prices(arguments, base.ticker)
     series = prices.series(base.ticker)
     for config in configs:
@@ -109,6 +117,9 @@ def lineup_command(arguments: argparse.Namespace) -> int:
         f"training seconds; {len(results)} runs in {seconds:.1f} s"
     )
     print(lineup.simplest_within_luck(table))
+    control_sentences = controls.lineup_control_sentences(table)
+    for sentence in control_sentences:
+        print(sentence)
     write_json(
         arguments.json,
         {
@@ -117,6 +128,7 @@ def lineup_command(arguments: argparse.Namespace) -> int:
             "input_sets": [list(inputs) for inputs in input_sets],
             "table": table.to_dict(orient="records"),
             "sentence": lineup.simplest_within_luck(table),
+            "shuffled_controls": control_sentences,
         },
     )
     return 0

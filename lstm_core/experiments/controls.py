@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from lstm_core.config import TrainConfig
 from lstm_core.experiments.sweeps import complete_runs, rmse_ratio
 
@@ -71,3 +74,41 @@ def control_sentence(row: dict[str, Any], seed: int) -> str:
         f"{name} did not beat its shuffled copy: {figures}, so this run gives no sign that "
         f"the real {row['input']} helped."
     )
+
+
+def _gap_text(gap: float, noise: float, runs: int) -> str:
+    if runs < 2 or not np.isfinite(noise):
+        return "with one seed, luck cannot be told apart from the gap"
+    if gap > 2 * noise:
+        return f"the gap, {gap:.3f}, is more than twice the seed spread ({noise:.3f})"
+    return f"the gap, {gap:.3f}, is within twice the seed spread ({noise:.3f}): it may be luck"
+
+
+def lineup_control_sentences(table: pd.DataFrame) -> list[str]:
+    """One sentence per shuffled control in a lineup table (lineup.lineup_table's): did the
+    input beat its shuffled copy on the validation period, over the same seeds."""
+    if "validation ratio" not in table.columns or "shuffled" not in table.columns:
+        return []
+    sentences = []
+    for _, control in table[table["shuffled"] != ""].iterrows():
+        same = (table["model"] == control["model"]) & (table["inputs"] == control["inputs"])
+        real_rows = table[same & (table["shuffled"] == "")]
+        if real_rows.empty:
+            continue
+        real = real_rows.iloc[0]
+        gap = float(control["validation ratio"] - real["validation ratio"])
+        noise = max(float(real["validation spread"]), float(control["validation spread"]))
+        runs = int(min(real["runs"], control["runs"]))
+        verb = "beat" if gap > 0 else "did not beat"
+        verdict = (
+            _gap_text(gap, noise, runs)
+            if gap > 0
+            else f"these runs give no sign that the real {control['shuffled']} helped"
+        )
+        sentences.append(
+            f"{real['name']}: {control['shuffled']} {verb} its shuffled copy on the validation "
+            f"period (mean RMSE ratio to persistence {real['validation ratio']:.3f} against "
+            f"{control['validation ratio']:.3f} shuffled, {runs} seed{'s' if runs > 1 else ''}"
+            f"); {verdict}."
+        )
+    return sentences

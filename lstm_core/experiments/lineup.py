@@ -16,6 +16,7 @@ import pandas as pd
 
 from lstm_core.config import MODEL_NAMES, MODELS, TrainConfig, parse_inputs
 from lstm_core.evaluation.significance import format_pvalue
+from lstm_core.experiments.controls import control_configs
 from lstm_core.experiments.sweeps import ranking_period, rmse_ratio, seed_configs
 
 SIMPLICITY = ("linear", "simple_rnn", "gru", "lstm")
@@ -51,23 +52,37 @@ def lineup_configs(
     models: Sequence[str],
     seeds: Sequence[int],
     input_sets: Sequence[tuple[str, ...]] | None = None,
+    with_controls: bool = False,
 ) -> list[TrainConfig]:
     """`config` as each model kind with each seed, model by model, for each input set (by
-    default the config's own inputs)."""
+    default the config's own inputs); `with_controls` adds, for each run with extra inputs, its
+    shuffled controls (lstm_core/experiments/controls.py) with the same seed."""
     chosen = parse_models(",".join(models))
     sets = list(input_sets) if input_sets else [config.inputs]
-    return [
+    configs = [
         seeded
         for inputs in sets
         for model in chosen
         for seeded in seed_configs(config.with_changes(model=model, inputs=inputs), seeds)
     ]
+    if not with_controls:
+        return configs
+    if not any(run.extra_inputs for run in configs):
+        raise ValueError(
+            "the shuffled control needs an input set with an extra input (volume, range or "
+            "market) to shuffle"
+        )
+    return configs + [
+        control for run in configs if run.extra_inputs for control in control_configs(run)
+    ]
 
 
-def row_name(model: str, inputs: tuple[str, ...]) -> str:
-    """'LSTM', or 'LSTM + volume+range' for a model that also sees extra inputs."""
+def row_name(model: str, inputs: tuple[str, ...], shuffled: tuple[str, ...] = ()) -> str:
+    """'LSTM', 'LSTM + volume+range' for a model that also sees extra inputs, and
+    'LSTM + volume+range (volume shuffled)' for a shuffled control."""
     extras = [name for name in inputs if name != "close"]
-    return MODEL_NAMES[model] + (f" + {'+'.join(extras)}" if extras else "")
+    name = MODEL_NAMES[model] + (f" + {'+'.join(extras)}" if extras else "")
+    return name + (f" ({'+'.join(shuffled)} shuffled)" if shuffled else "")
 
 
 def group_name(config: TrainConfig, input_sets: Sequence[tuple[str, ...]] | None = None) -> str:
@@ -118,20 +133,22 @@ def lineup_table(results: Sequence[Any]) -> pd.DataFrame:
         raise ValueError("a lineup needs at least one complete run")
     has_validation = ranking_period(complete) == "validation"
     rows = []
-    input_sets = list(dict.fromkeys(result.config.inputs for result in complete))
-    for inputs, model in [(inputs, model) for inputs in input_sets for model in MODELS]:
+    kinds = dict.fromkeys((run.config.inputs, run.config.shuffled) for run in complete)
+    for (inputs, shuffled), model in [(kind, model) for kind in kinds for model in MODELS]:
         members = [
             result
             for result in complete
-            if result.config.model == model and result.config.inputs == inputs
+            if (result.config.model, result.config.inputs, result.config.shuffled)
+            == (model, inputs, shuffled)
         ]
         if not members:
             continue
         test = [rmse_ratio(result, "test") for result in members]
         row: dict[str, Any] = {
             "model": model,
-            "name": row_name(model, inputs),
+            "name": row_name(model, inputs, shuffled),
             "inputs": "+".join(inputs),
+            "shuffled": "+".join(shuffled),
             "runs": len(members),
         }
         if has_validation:
@@ -157,6 +174,8 @@ def simplest_within_luck(table: pd.DataFrame) -> str:
     within luck of the best when its mean ratio is no more than twice the larger of the two
     seed-to-seed spreads above the best's (the rule Compare's seed groups use).
     """
+    # Shuffled controls are yardsticks, not candidates.
+    table = table[table["shuffled"] == ""] if "shuffled" in table.columns else table
     period = "validation" if "validation ratio" in table.columns else "test"
     column, spread_column = f"{period} ratio", f"{period} spread"
     shown = "validation" if period == "validation" else "held-out test"
