@@ -168,3 +168,28 @@ def test_cli_refuses_an_input_a_csv_cannot_supply(tmp_path, capsys, command, inp
     )
     assert status == 2 and stdout == ""
     assert stderr.startswith("error: The ") and column in stderr and stderr.count("\n") == 1
+
+
+def test_the_store_keeps_the_inputs_and_reuse_tells_input_sets_apart(tmp_path) -> None:
+    from lstm_core.data import series_fingerprint
+    from lstm_core.experiments.reuse import find_stored_runs, reopen_run
+    from lstm_core.experiments.store import RunStore
+
+    series = data.load_snapshot().series("MSFT")
+    store = RunStore(tmp_path / "runs.sqlite")
+    with_volume = SMALL.with_changes(model="linear", inputs=("close", "volume"))
+    control = with_volume.with_changes(shuffled=("volume",))
+    fingerprint = series_fingerprint(series)
+    ids = []
+    for config in (with_volume, control):
+        result = run_training(config, series)
+        result.data_fingerprint = fingerprint
+        ids.append(store.save(result))
+    table = store.table().set_index("id")
+    assert table.loc[ids[0], "inputs"] == "close+volume"
+    assert table.loc[ids[1], "inputs"] == "close+volume (volume shuffled)"
+    close_only = with_volume.with_changes(inputs=("close",))
+    matches = find_stored_runs(store, [close_only, with_volume, control], fingerprint)
+    assert matches.run_ids == {1: ids[0], 2: ids[1]}
+    reopened = reopen_run(store, ids[0], lambda ticker: data.load_snapshot().series(ticker))
+    assert reopened.prepared.x_test.shape[2] == 2
