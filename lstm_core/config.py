@@ -31,6 +31,18 @@ MODEL_NAMES = {
 """How each model kind is named on pages and in the CLI's tables."""
 RECURRENT_MODELS = ("lstm", "gru", "simple_rnn")
 """The model kinds built as a Keras stack (the others need no TensorFlow)."""
+INPUTS = ("close", "volume", "range", "market")
+"""What the network sees each day of a window, in this order: the close (always), then any of
+the extra inputs (lstm_core/features.py builds them)."""
+EXTRA_INPUTS = INPUTS[1:]
+INPUT_SENTENCES = {
+    "close": "Close: the adjusted close, in the same form as what the model predicts (always on).",
+    "volume": "Volume: how many shares traded each day, as the log of that day's volume over the "
+    "window's mean volume.",
+    "range": "Range: how far the price moved within each day, (high - low) / close.",
+    "market": "Market: the other companies' log daily changes (their mean), aligned by date.",
+}
+"""One plain sentence per input, for the form's help, the CLI's help and the README."""
 LEARNING_RATE_CHOICES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
 """The learning rates the Train page's form offers (and a study searches among)."""
 
@@ -59,6 +71,27 @@ def _require_number(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a number, got {value!r}")
 
 
+def parse_inputs(text: str) -> tuple[str, ...]:
+    """'close,volume' as input names in INPUTS order, or a ValueError naming the unknown one."""
+    names = tuple(part.strip() for part in str(text).split(",") if part.strip())
+    return _input_names("inputs", names)
+
+
+def _input_names(field: str, names: Any) -> tuple[str, ...]:
+    """`names` (a tuple or list of input names) in INPUTS order; ValueError when it is not."""
+    if isinstance(names, list):
+        names = tuple(names)
+    if not isinstance(names, tuple) or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"{field} must list input names such as ('close', 'volume')")
+    for name in names:
+        if name not in INPUTS:
+            raise ValueError(f"unknown input {name!r}: choose from {', '.join(INPUTS)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{field} must not repeat an input")
+    # One order for one set, so ('volume', 'close') and ('close', 'volume') are one config.
+    return tuple(name for name in INPUTS if name in names)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a run: same config and seed give the same model."""
@@ -76,6 +109,8 @@ class TrainConfig:
     validation_fraction: float = 0.0
     patience: int = 0
     model: str = "lstm"
+    inputs: tuple[str, ...] = ("close",)
+    shuffled: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ticker", normalize_ticker(self.ticker))
@@ -131,17 +166,48 @@ class TrainConfig:
 
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        object.__setattr__(self, "inputs", _input_names("inputs", self.inputs))
+        if "close" not in self.inputs:
+            raise ValueError(
+                "inputs must include 'close': the network always sees the price it predicts"
+            )
+        object.__setattr__(self, "shuffled", _input_names("shuffled", self.shuffled))
+        for name in self.shuffled:
+            if name == "close":
+                raise ValueError(
+                    "shuffled cannot name 'close': the target is made from it, so only an extra "
+                    "input can be shuffled"
+                )
+            if name not in self.inputs:
+                raise ValueError(
+                    f"shuffled names {name!r}, which is not among the inputs "
+                    f"({', '.join(self.inputs)})"
+                )
+
+    @property
+    def extra_inputs(self) -> tuple[str, ...]:
+        """The inputs beyond the close, in INPUTS order."""
+        return tuple(name for name in self.inputs if name != "close")
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form, units as a list."""
+        """Plain JSON-ready form, units, inputs and shuffled as lists."""
         data = asdict(self)
         data["units"] = list(self.units)
+        data["inputs"] = list(self.inputs)
+        data["shuffled"] = list(self.shuffled)
         return data
 
     def to_query(self) -> dict[str, str]:
-        """The config as URL parameters (units as "128-64"), so a link reproduces it."""
-        params = {key: str(value) for key, value in self.to_dict().items() if key != "units"}
+        """The config as URL parameters (units as "128-64", inputs as "close,volume"), so a
+        link reproduces it. Inputs and shuffled appear only when they differ from the default,
+        so links made before they existed stay the same."""
+        listed = ("units", "inputs", "shuffled")
+        params = {key: str(value) for key, value in self.to_dict().items() if key not in listed}
         params["units"] = "-".join(str(size) for size in self.units)
+        if self.extra_inputs:
+            params["inputs"] = ",".join(self.inputs)
+        if self.shuffled:
+            params["shuffled"] = ",".join(self.shuffled)
         return params
 
     @classmethod
@@ -152,8 +218,9 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
         values = dict(data)
-        if "units" in values:
-            values["units"] = tuple(values["units"])
+        for name in ("units", "inputs", "shuffled"):
+            if isinstance(values.get(name), list):
+                values[name] = tuple(values[name])
         return cls(**values)
 
     def with_changes(self, **changes: Any) -> TrainConfig:
@@ -181,6 +248,10 @@ class TrainConfig:
             text += f", validation {self.validation_fraction:.0%}"
         if self.patience > 0:
             text += f", patience {self.patience}"
+        if self.extra_inputs:
+            text += f", inputs {'+'.join(self.inputs)}"
+        if self.shuffled:
+            text += f", {'+'.join(self.shuffled)} shuffled"
         return text
 
 

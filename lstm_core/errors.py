@@ -24,3 +24,8 @@ class StoreError(LabError):
 class TrainerLostError(LabError):
     """What trains the runs is gone (a cluster's scheduler, or all its workers): a study ends
     instead of failing each remaining trial in turn."""
+
+
+class MissingInputError(DataError):
+    """The prices cannot supply an input the settings ask for (no Volume column, no High/Low,
+    no other company): the message names what is missing."""

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from lstm_core.errors import DataError, NotEnoughDataError
+from lstm_core.features import ChannelScaling, with_extra_channels
+from lstm_core.scaling import ChangeScaler, StandardScaler
 
 
 def make_windows(values: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,64 +59,6 @@ def minimum_prices(lag: int, train_fraction: float) -> int:
 
 
 @dataclass(frozen=True)
-class StandardScaler:
-    """z = (price - mean) / std, with mean and std fitted on training prices only."""
-
-    mean: float
-    std: float
-
-    @classmethod
-    def fit(cls, prices: np.ndarray) -> StandardScaler:
-        """Fit on the given (training) prices; a flat series gets std 1 so nothing divides by 0."""
-        prices = np.asarray(prices, dtype=np.float64)
-        std = float(prices.std())
-        return cls(mean=float(prices.mean()), std=std if std > 0 else 1.0)
-
-    def transform(self, prices: np.ndarray) -> np.ndarray:
-        """Dollars to standardized units."""
-        return (np.asarray(prices, dtype=np.float64) - self.mean) / self.std
-
-    def inverse(self, scaled: np.ndarray) -> np.ndarray:
-        """Standardized units back to dollars."""
-        return np.asarray(scaled, dtype=np.float64) * self.std + self.mean
-
-
-@dataclass(frozen=True)
-class ChangeScaler:
-    """Log changes relative to a window's last price, divided by one fitted scale.
-
-    Inputs are log(p[j] / p[last]) for each day j of a window, the target is
-    log(p[next] / p[last]); both are divided by `scale`, the standard deviation of the training
-    windows' targets (fitted on those only).
-    """
-
-    scale: float
-
-    @classmethod
-    def fit(cls, dollar_windows: np.ndarray, dollar_targets: np.ndarray) -> ChangeScaler:
-        """Fit on the training windows' targets; a flat series gets scale 1."""
-        changes = np.log(np.asarray(dollar_targets) / np.asarray(dollar_windows)[:, -1])
-        scale = float(changes.std())
-        return cls(scale=scale if scale > 0 else 1.0)
-
-    def encode(self, dollar_windows: np.ndarray) -> np.ndarray:
-        """Dollar windows (n, lag) to model inputs: scaled log prices relative to the last."""
-        windows = np.asarray(dollar_windows, dtype=np.float64)
-        return np.log(windows / windows[:, -1:]) / self.scale
-
-    def encode_targets(self, dollar_windows: np.ndarray, dollar_targets: np.ndarray) -> np.ndarray:
-        """Next prices to scaled log changes from each window's last price."""
-        last = np.asarray(dollar_windows, dtype=np.float64)[:, -1]
-        return np.log(np.asarray(dollar_targets, dtype=np.float64) / last) / self.scale
-
-    def decode(self, scaled: np.ndarray, last_prices: np.ndarray) -> np.ndarray:
-        """Scaled log changes back to dollars: last price x exp(change)."""
-        return np.asarray(last_prices, dtype=np.float64) * np.exp(
-            np.asarray(scaled, dtype=np.float64) * self.scale
-        )
-
-
-@dataclass(frozen=True)
 class PreparedData:
     """Everything a model needs from one price series, split by time and scaled without leakage.
 
@@ -139,6 +83,8 @@ class PreparedData:
     x_validation: np.ndarray | None = None
     y_validation: np.ndarray | None = None
     early_stopping: bool = False
+    inputs: tuple[str, ...] = ("close",)
+    channel_scalings: tuple[ChannelScaling, ...] = ()
 
     @property
     def watched_count(self) -> int:
@@ -205,6 +151,12 @@ class PreparedData:
 
     def encode(self, dollar_windows: np.ndarray) -> np.ndarray:
         """Dollar windows (n, lag) as the model's float32 inputs (n, lag, 1)."""
+        if len(self.inputs) > 1:
+            raise DataError(
+                f"This run also sees {', '.join(self.inputs[1:])}, which nobody knows for the "
+                "days ahead, so it cannot forecast from prices alone; look ahead with a run "
+                "that sees the close only."
+            )
         windows = np.asarray(dollar_windows, dtype=np.float64)
         if self.target == "change":
             encoded = self.change_scaler.encode(windows)
@@ -360,11 +312,15 @@ def check_config_fits(price_count: int, config: Any) -> int:
     )
 
 
-def prepare_config(series: pd.Series, config: Any) -> PreparedData:
-    """Check that `config` can train on `series`, then `prepare` the series for it."""
+def prepare_config(
+    series: pd.Series, config: Any, daily: pd.DataFrame | None = None
+) -> PreparedData:
+    """Check that `config` can train on `series`, then `prepare` the series for it, with the
+    config's extra inputs as further channels after the close (lstm_core/features.py), made
+    from `daily` or else the series' own `daily_inputs`."""
     check_config_fits(len(series), config)
     check_prices_vary(series)
-    return prepare(
+    prepared = prepare(
         series,
         config.lag,
         config.train_fraction,
@@ -372,6 +328,8 @@ def prepare_config(series: pd.Series, config: Any) -> PreparedData:
         validation_fraction=config.validation_fraction,
         early_stopping=config.patience > 0,
     )
+    daily = getattr(series, "daily_inputs", None) if daily is None else daily
+    return with_extra_channels(prepared, daily, config)
 
 
 def check_enough_rows(series_length: int, lag: int, train_fraction: float) -> None:

@@ -236,5 +236,11 @@ if current is None or current.model is None or current.prepared is None:
     offer_quick_demo()
 elif current.config.model in NO_GATES:
     explain_no_gates(current.config.model)
+elif current.config.extra_inputs:
+    st.info(
+        "This page draws the gates of a model that reads one price a day, and the run you "
+        f"trained also sees {', '.join(current.config.extra_inputs)}. Train one with the close "
+        "alone on the Train & Predict page to watch its gates here."
+    )
 else:
     show_inside(current)

@@ -49,7 +49,14 @@ if current is not None:
     show_result(current, previous=training)
     if not training:
         load_saved_model(current)
-        show_look_ahead(current)
+        if current.config.extra_inputs:
+            st.info(
+                "Look ahead: this run also sees "
+                f"{', '.join(current.config.extra_inputs)}, which nobody knows for the days "
+                "ahead, so it cannot forecast them; train with the close alone to look ahead."
+            )
+        else:
+            show_look_ahead(current)
 elif active_job is None or active_job.finished:
     preset = PRESETS.get(st.session_state.get("preset"))
     if preset is None or not show_preset_reference(

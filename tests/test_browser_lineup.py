@@ -36,3 +36,32 @@ def test_a_lineup_of_one_seed_per_model_in_a_real_browser(server: str, browser) 
         assert name in text
     assert "Train each model with at least 2 seeds" in sentence.inner_text()
     page.context.close()
+
+
+def test_a_lineup_of_input_sets_with_shuffled_controls_in_a_real_browser(
+    server: str, browser
+) -> None:
+    page = open_page(browser, f"{server}/compare", timeout_ms=300_000)
+    heading = page.get_by_role("heading", name="Is the LSTM worth it? A lineup")
+    heading.wait_for()
+    heading.scroll_into_view_if_needed()
+    page.get_by_role("slider", name="Seeds per model").focus()
+    page.keyboard.press("Home")
+    form = page.locator("[data-testid=stForm]").filter(has_text="What the networks see")
+    form.locator("[data-testid=stMultiSelect]").last.click()
+    page.get_by_role("option", name="Close, volume, range and market").click()
+    page.keyboard.press("Escape")
+    form.get_by_text("Shuffled control for each extra input").click()
+    page.get_by_role("button", name="Train the lineup").click()
+    verdict = page.get_by_text("its shuffled copy on the validation period").first
+    verdict.wait_for()
+    table = page.locator("[data-testid=stDataFrame]").last
+    table.scroll_into_view_if_needed()
+    shot(page, "31_compare_lineup_inputs")
+    sentences = page.get_by_text("its shuffled copy on the validation period").all_inner_texts()
+    # Four model kinds x three extra inputs, one sentence each.
+    assert len(sentences) == 12
+    assert any(text.startswith("LSTM + volume+range+market: volume") for text in sentences)
+    chart = page.locator("[data-testid=stMain] .js-plotly-plot").last.inner_text()
+    assert "LSTM + volume+range+market (market shuffled)" in chart
+    page.context.close()

@@ -17,6 +17,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "lstm_core"
 STAGES = (
     "foundation",
     "data",
+    "scaling",
+    "features",
     "preprocessing",
     "evaluation",
     "model",

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from lstm_core import data, json_text
-from lstm_core.config import MODEL_NAMES, MODELS, TARGETS, TrainConfig
+from lstm_core.config import (
+    INPUT_SENTENCES,
+    MODEL_NAMES,
+    MODELS,
+    TARGETS,
+    TrainConfig,
+    parse_inputs,
+)
 from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES
 from lstm_core.forecasting.forecast import (
@@ -79,6 +86,27 @@ def add_train_options(
     parser.add_argument("--json", type=Path, help="write the full result as JSON here")
 
 
+def add_inputs_option(parser: argparse.ArgumentParser, several: bool = False) -> None:
+    """`--inputs close,volume,range,market`: what the network sees each day (with `several`,
+    one or more such sets, each a row of the lineup)."""
+    sentences = " ".join(INPUT_SENTENCES.values())
+    if several:
+        parser.add_argument(
+            "--inputs",
+            nargs="+",
+            default=["close"],
+            metavar="SET",
+            help="one or more comma-separated input sets, such as close close,volume,range,"
+            f"market; each set is trained as every model kind. {sentences}",
+        )
+        return
+    parser.add_argument(
+        "--inputs",
+        default="close",
+        help=f"comma-separated inputs, such as close,volume,range,market. {sentences}",
+    )
+
+
 def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
     """`--scheduler tcp://HOST:PORT`: train on that Dask cluster (default $LSTM_LAB_DASK)."""
     parser.add_argument(
@@ -132,6 +160,8 @@ def config_from_arguments(arguments: argparse.Namespace) -> TrainConfig:
     for name in ("lag", "batch_size", "seed", "model"):
         if hasattr(arguments, name):
             values[name] = getattr(arguments, name)
+    if isinstance(getattr(arguments, "inputs", None), str):
+        values["inputs"] = parse_inputs(arguments.inputs)
     return TrainConfig(**values)
 
 

@@ -13,7 +13,12 @@ from lstm_core.cli.forecasting import (
     forecast_command,
 )
 from lstm_core.cli.lineup import add_lineup_command, lineup_command
-from lstm_core.cli.options import Parser, add_scheduler_option, add_train_options
+from lstm_core.cli.options import (
+    Parser,
+    add_inputs_option,
+    add_scheduler_option,
+    add_train_options,
+)
 from lstm_core.cli.room import add_room_command, room_command
 from lstm_core.cli.training import add_sweep_command, sweep_command, train_command
 from lstm_core.cli.tuning import add_tune_command, tune_command
@@ -26,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     train = commands.add_parser("train", help="train one model and compare it with persistence")
     add_train_options(train)
+    add_inputs_option(train)
+    train.add_argument(
+        "--shuffled-control",
+        action="store_true",
+        help="also train the same settings and seed once per extra input with that input's "
+        "training days shuffled, and say on the validation period whether the input beat it",
+    )
     add_scheduler_option(train)
     add_sweep_command(commands)
     add_forecast_command(commands)

@@ -23,6 +23,8 @@ from lstm_core.config import MODEL_NAMES, TrainConfig
 from lstm_core.evaluation.baselines import no_skill_sentence
 from lstm_core.evaluation.metrics import move_sentence
 from lstm_core.evaluation.significance import format_pvalue, preload_statistics, ratio_verdict
+from lstm_core.experiments import controls
+from lstm_core.features import check_inputs
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 
 
@@ -56,12 +58,26 @@ class StatisticsPreload:
             self.thread = preload_statistics()
 
 
+def _print_controls(config: TrainConfig, rows: list[dict[str, Any]]) -> None:
+    """The shuffled controls' table and one sentence per input."""
+    print(f"{'input':<10}{'real val ratio':>16}{'shuffled val ratio':>20}{'beat shuffled':>15}")
+    for row in rows:
+        print(
+            f"{row['input']:<10}{row['real ratio']:>16.3f}{row['shuffled ratio']:>20.3f}"
+            f"{'yes' if row['beat shuffled'] else 'no':>15}"
+        )
+    for row in rows:
+        print(controls.control_sentence(row, config.seed))
+
+
 def train_command(arguments: argparse.Namespace) -> int:
     config = config_from_arguments(arguments)
     prices = load_prices(arguments, config.ticker)
     series = prices.series(config.ticker)
     check_config_fits(len(series), config)
     check_prices_vary(series)
+    check_inputs(series, config)
+    control_configs = controls.control_configs(config) if arguments.shuffled_control else []
     check_json_folder(arguments.json)
     with cluster_runner(arguments, restore_model=False) as runner:
         if runner is None:
@@ -71,6 +87,7 @@ def train_command(arguments: argparse.Namespace) -> int:
 
             runner = functools.partial(run_training, progress=StatisticsPreload())
         result = runner(config, series)
+        control_results = [runner(control, series) for control in control_configs]
     print(f"{config.label()}: {result.n_train} training and {result.n_test} test windows")
     print(f"data: {prices.description}")
     print(format_table(result.metrics, result.config.model))
@@ -106,7 +123,12 @@ def train_command(arguments: argparse.Namespace) -> int:
     if note:
         print(note)
     print(f"trained in {result.seconds:.1f} s; final training loss {result.loss_history[-1]:.5f}")
-    write_json(arguments.json, result.to_json())
+    content = result.to_json()
+    if control_configs:
+        rows = controls.control_rows(result, control_results)
+        _print_controls(config, rows)
+        content["shuffled_controls"] = rows
+    write_json(arguments.json, content)
     return 0
 
 

@@ -6,6 +6,7 @@ series' fingerprint; plus the one-sentence helpers the loaders' messages share.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstm_core.data.daily_inputs import daily_inputs, wide_prices, with_daily_inputs
 from lstm_core.errors import DataError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -54,10 +56,17 @@ class PriceData:
         """The tickers in the data, in the order they appear in the frame."""
         return [str(ticker) for ticker in dict.fromkeys(self.frame["Ticker"])]
 
+    @functools.cached_property
+    def wide_prices(self) -> pd.DataFrame:
+        """Every ticker's price as a column (computed once: the market input reads it)."""
+        return wide_prices(self.frame)
+
     def series(self, ticker: str) -> pd.Series:
         """The daily price of `ticker`, dated and float64: Adj Close, or Close where it is missing.
 
-        Rows with neither price are left out; the loaders never produce such rows.
+        Rows with neither price are left out; the loaders never produce such rows. The series
+        carries the same days' volume, high, low, close and market move as `daily_inputs`
+        (lstm_core/data/daily_inputs.py), which the extra inputs are made from.
         """
         wanted = ticker.strip().upper() if isinstance(ticker, str) else ticker
         available = self.tickers()
@@ -74,7 +83,9 @@ class PriceData:
             index=pd.DatetimeIndex(rows["Date"], name="Date"),
             name=wanted,
         )
-        return series.dropna().sort_index()
+        series = series.dropna().sort_index()
+        daily = daily_inputs(rows, self.wide_prices, wanted)
+        return with_daily_inputs(series, daily[~daily.index.duplicated()])
 
 
 def tidy_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The lineup: one ticker and settings trained as each model kind over several seeds.
+"""The lineup: one ticker and settings trained as each model kind (and, if asked, each input
+set) over several seeds.
 
 Every kind sees the same windows, split, scaler and target; each is judged by its RMSE ratio to
 persistence ("tomorrow = today") on the validation period (what to choose on) and on the
@@ -13,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_core.config import MODEL_NAMES, MODELS, TrainConfig
+from lstm_core.config import MODEL_NAMES, MODELS, TrainConfig, parse_inputs
 from lstm_core.evaluation.significance import format_pvalue
+from lstm_core.experiments.controls import control_configs
 from lstm_core.experiments.sweeps import ranking_period, rmse_ratio, seed_configs
 
 SIMPLICITY = ("linear", "simple_rnn", "gru", "lstm")
@@ -35,19 +37,55 @@ def parse_models(text: str) -> tuple[str, ...]:
     return names
 
 
+def parse_input_sets(texts: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """Input sets such as ['close', 'close,volume'], each validated as a config's inputs."""
+    if not texts:
+        raise ValueError("inputs must name at least one input set, such as close,volume")
+    sets = tuple(TrainConfig(inputs=parse_inputs(text)).inputs for text in texts)
+    if len(set(sets)) != len(sets):
+        raise ValueError("input sets must not repeat")
+    return sets
+
+
 def lineup_configs(
-    config: TrainConfig, models: Sequence[str], seeds: Sequence[int]
+    config: TrainConfig,
+    models: Sequence[str],
+    seeds: Sequence[int],
+    input_sets: Sequence[tuple[str, ...]] | None = None,
+    with_controls: bool = False,
 ) -> list[TrainConfig]:
-    """`config` as each model kind with each seed, model by model."""
+    """`config` as each model kind with each seed, model by model, for each input set (by
+    default the config's own inputs); `with_controls` adds, for each run with extra inputs, its
+    shuffled controls (lstm_core/experiments/controls.py) with the same seed."""
     chosen = parse_models(",".join(models))
-    return [
+    sets = list(input_sets) if input_sets else [config.inputs]
+    configs = [
         seeded
+        for inputs in sets
         for model in chosen
-        for seeded in seed_configs(config.with_changes(model=model), seeds)
+        for seeded in seed_configs(config.with_changes(model=model, inputs=inputs), seeds)
+    ]
+    if not with_controls:
+        return configs
+    if not any(run.extra_inputs for run in configs):
+        raise ValueError(
+            "the shuffled control needs an input set with an extra input (volume, range or "
+            "market) to shuffle"
+        )
+    return configs + [
+        control for run in configs if run.extra_inputs for control in control_configs(run)
     ]
 
 
-def group_name(config: TrainConfig) -> str:
+def row_name(model: str, inputs: tuple[str, ...], shuffled: tuple[str, ...] = ()) -> str:
+    """'LSTM', 'LSTM + volume+range' for a model that also sees extra inputs, and
+    'LSTM + volume+range (volume shuffled)' for a shuffled control."""
+    extras = [name for name in inputs if name != "close"]
+    name = MODEL_NAMES[model] + (f" + {'+'.join(extras)}" if extras else "")
+    return name + (f" ({'+'.join(shuffled)} shuffled)" if shuffled else "")
+
+
+def group_name(config: TrainConfig, input_sets: Sequence[tuple[str, ...]] | None = None) -> str:
     """The run store's group for a lineup's runs: the settings every kind and seed shares."""
     text = (
         f"lineup {config.ticker} lag {config.lag}, batch {config.batch_size}, "
@@ -56,6 +94,9 @@ def group_name(config: TrainConfig) -> str:
     )
     if config.validation_fraction > 0:
         text += f", validation {config.validation_fraction:.0%}"
+    sets = list(input_sets) if input_sets else [config.inputs]
+    if sets != [("close",)]:
+        text += f", inputs {' / '.join('+'.join(inputs) for inputs in sets)}"
     return text
 
 
@@ -84,19 +125,32 @@ def parameter_count(result: Any) -> int:
 
 
 def lineup_table(results: Sequence[Any]) -> pd.DataFrame:
-    """One row per model kind: runs, mean and spread of the ratio on each period, median DM
-    p-value against persistence, mean training seconds and parameters. Complete runs only."""
+    """One row per input set and model kind: runs, mean and spread of the ratio on each period,
+    median DM p-value against persistence, mean training seconds and parameters. Complete runs
+    only."""
     complete = _complete(results)
     if not complete:
         raise ValueError("a lineup needs at least one complete run")
     has_validation = ranking_period(complete) == "validation"
     rows = []
-    for model in MODELS:
-        members = [result for result in complete if result.config.model == model]
+    kinds = dict.fromkeys((run.config.inputs, run.config.shuffled) for run in complete)
+    for (inputs, shuffled), model in [(kind, model) for kind in kinds for model in MODELS]:
+        members = [
+            result
+            for result in complete
+            if (result.config.model, result.config.inputs, result.config.shuffled)
+            == (model, inputs, shuffled)
+        ]
         if not members:
             continue
         test = [rmse_ratio(result, "test") for result in members]
-        row: dict[str, Any] = {"model": model, "name": MODEL_NAMES[model], "runs": len(members)}
+        row: dict[str, Any] = {
+            "model": model,
+            "name": row_name(model, inputs, shuffled),
+            "inputs": "+".join(inputs),
+            "shuffled": "+".join(shuffled),
+            "runs": len(members),
+        }
         if has_validation:
             validation = [rmse_ratio(result, "validation") for result in members]
             row["validation ratio"] = float(np.mean(validation))
@@ -120,6 +174,8 @@ def simplest_within_luck(table: pd.DataFrame) -> str:
     within luck of the best when its mean ratio is no more than twice the larger of the two
     seed-to-seed spreads above the best's (the rule Compare's seed groups use).
     """
+    # Shuffled controls are yardsticks, not candidates.
+    table = table[table["shuffled"] == ""] if "shuffled" in table.columns else table
     period = "validation" if "validation ratio" in table.columns else "test"
     column, spread_column = f"{period} ratio", f"{period} spread"
     shown = "validation" if period == "validation" else "held-out test"
@@ -135,12 +191,15 @@ def simplest_within_luck(table: pd.DataFrame) -> str:
         noise = max(row[spread_column], best[spread_column])
         if row[column] - best[column] <= 2 * noise:
             within.append(row)
-    simplest = min(within, key=lambda row: SIMPLICITY.index(row["model"]))
+    # Simpler kinds first; within a kind, fewer inputs.
+    simplest = min(
+        within, key=lambda row: (SIMPLICITY.index(row["model"]), row["inputs"].count("+"))
+    )
     lead = (
         f"On the {shown} period the best mean ratio to persistence is {best['name']}'s "
         f"({best[column]:.3f}, {format_pvalue(best[f'{period} DM p'])} against persistence)"
     )
-    if simplest["model"] == best["model"]:
+    if simplest["name"] == best["name"]:
         return (
             lead + f"; no simpler model is within luck of it, so the simplest model within luck "
             f"of the best is {best['name']} itself ({int(best['parameters']):,} parameters)."

@@ -79,10 +79,11 @@ def find_stored_runs(
 def network_layers(config: TrainConfig) -> list[tuple[str, str, int]]:
     """(name, type, parameters) of each layer `build_model` makes for `config`, without Keras.
 
-    An LSTM layer of u units on n inputs has 4 gates of u x (n + u) weights and u biases; a
+    The first layer's n is the number of inputs a day (the close and any extra ones). An LSTM
+    layer of u units on n inputs has 4 gates of u x (n + u) weights and u biases; a
     Dense layer of u units on n inputs has n x u weights and u biases.
     """
-    layers, inputs = [], 1
+    layers, inputs = [], len(config.inputs)
     for index, units in enumerate(config.units):
         layers.append((f"lstm_{index + 1}", "LSTM", 4 * units * (inputs + units + 1)))
         inputs = units

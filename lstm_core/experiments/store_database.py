@@ -103,7 +103,7 @@ TABLE_COLUMNS = [
     "id", "when", "ticker", "lag", "batch", "epochs", "units", "learning rate", "train share",
     "seed", "target", "validation share", "validation ratio", "LSTM RMSE ($)",
     "baseline RMSE ($)", "LSTM / baseline", "DM p (test)", "MSE (standardized)",
-    "direction right (%)", "seconds", "stopped", "epochs done", "group", "model",
+    "direction right (%)", "seconds", "stopped", "epochs done", "group", "model", "inputs",
 ]  # fmt: skip
 
 

@@ -44,4 +44,13 @@ def table_record(row: Mapping[str, Any]) -> dict[str, Any]:
         "epochs done": row["epochs_completed"],
         "group": row["group_name"] or "",
         "model": config.get("model", "lstm"),
+        "inputs": inputs_text(config),
     }
+
+
+def inputs_text(config: Mapping[str, Any]) -> str:
+    """'close', 'close+volume', or 'close+volume (volume shuffled)' for a shuffled control;
+    runs saved before inputs existed saw the close alone."""
+    text = "+".join(config.get("inputs") or ["close"])
+    shuffled = config.get("shuffled") or []
+    return text + (f" ({'+'.join(shuffled)} shuffled)" if shuffled else "")

@@ -66,7 +66,7 @@ def _forecaster(config: TrainConfig, model: Any) -> Any:
         return model
     from lstm_core.model.network import build_model
 
-    key = (config.model, config.lag, config.units, config.dense_units)
+    key = (config.model, config.lag, len(config.inputs), config.units, config.dense_units)
     if key not in _FORECASTERS:
         _FORECASTERS[key] = build_model(config)
     forecaster = _FORECASTERS[key]

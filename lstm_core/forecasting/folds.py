@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from lstm_core.config import TrainConfig
-from lstm_core.errors import NotEnoughDataError
+from lstm_core.errors import DataError, NotEnoughDataError
 
 MIN_FOLDS = 2
 
@@ -94,6 +94,13 @@ def _problem(config: TrainConfig, plans: list[FoldPlan]) -> str | None:
 
 def plan_folds(config: TrainConfig, price_count: int, folds: int) -> list[FoldPlan]:
     """The folds of a backtest of `config` on `price_count` prices, or NotEnoughDataError."""
+    if config.extra_inputs:
+        # Each fold forecasts days ahead, whose volume, range or market nobody knows yet.
+        raise DataError(
+            f"A backtest forecasts days ahead from prices alone, and these settings also see "
+            f"{', '.join(config.extra_inputs)}, which nobody knows for days not yet traded; "
+            "backtest settings that see the close only."
+        )
     folds = check_folds(folds)
     window_count = price_count - config.lag
     plans = _plans(config, window_count, folds) if window_count > 0 else None

@@ -1,4 +1,5 @@
-"""The `linear` model kind: a ridge regression of the target on the window's scaled inputs.
+"""The `linear` model kind: a ridge regression of the target on the window's scaled inputs
+(every day's close and, with extra inputs, every day's volume, range or market too).
 
 The same windows, split, scaler and target as the recurrent models, fitted with
 scikit-learn's `Ridge` in well under a second. No TensorFlow is imported here.
@@ -48,15 +49,17 @@ class RidgeWindowModel:
     alpha: float
 
     @property
-    def lag(self) -> int:
-        """How many days a window holds."""
+    def weight_count(self) -> int:
+        """How many values a window holds: its days x its inputs a day."""
         return int(self.coefficients.shape[0])
 
     def predict_on_batch(self, inputs: np.ndarray) -> np.ndarray:
-        """Predictions of shape (n, 1) for windows of shape (n, lag) or (n, lag, 1)."""
+        """Predictions of shape (n, 1) for windows of shape (n, lag) or (n, lag, channels)."""
         windows = np.asarray(inputs, dtype=np.float64).reshape(len(inputs), -1)
-        if windows.shape[1] != self.lag:
-            raise ValueError(f"windows must hold {self.lag} days, got {windows.shape[1]}")
+        if windows.shape[1] != self.weight_count:
+            raise ValueError(
+                f"windows must hold {self.weight_count} values, got {windows.shape[1]}"
+            )
         return (windows @ self.coefficients + self.intercept).reshape(-1, 1)
 
     def predict(self, inputs: np.ndarray, batch_size: int | None = None, verbose: int = 0) -> Any:
@@ -64,8 +67,8 @@ class RidgeWindowModel:
         return self.predict_on_batch(inputs)
 
     def count_params(self) -> int:
-        """One coefficient a day of the window, and the intercept."""
-        return self.lag + 1
+        """One coefficient per day and input of the window, and the intercept."""
+        return self.weight_count + 1
 
     def layer_parameter_counts(self) -> list[tuple[str, str, int]]:
         """As `network.layer_parameter_counts` lists a Keras model's layers."""
@@ -113,7 +116,7 @@ class LinearOutcome:
 
 
 def flat(windows: np.ndarray) -> np.ndarray:
-    """Scaled windows (n, lag, 1) as the ridge's rows (n, lag)."""
+    """Scaled windows (n, lag, channels) as the ridge's rows (n, lag x channels)."""
     return np.asarray(windows, dtype=np.float64).reshape(len(windows), -1)
 
 

@@ -31,7 +31,8 @@ def build_model(
     if config.model not in RECURRENT_LAYERS:
         raise ValueError(f"model {config.model!r} is not a Keras stack; see lstm_core.model.linear")
     layer_class, prefix = RECURRENT_LAYERS[config.model]
-    inputs = keras.Input(shape=(config.lag, 1), name="window")
+    # One channel per input (the close, then any extra input): the first layer takes them all.
+    inputs = keras.Input(shape=(config.lag, len(config.inputs)), name="window")
     hidden = inputs
     for index, units in enumerate(config.units):
         is_last = index == len(config.units) - 1

@@ -232,6 +232,7 @@ def _model_for_run(config: TrainConfig, options: dict[str, object]) -> keras.Mod
     key = (
         config.model,
         config.lag,
+        len(config.inputs),
         config.units,
         config.dense_units,
         config.learning_rate,

@@ -12,6 +12,7 @@ from lstm_core.errors import LabError
 from lstm_core.execution.jobs import run_key
 from lstm_core.experiments import reuse
 from lstm_core.experiments import sweeps as experiments
+from lstm_core.features import check_inputs
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 from pages.sections.compare_seeds import (
     PLAN_KEY,
@@ -40,6 +41,7 @@ def start_group(configs: list[TrainConfig], kind: str) -> None:
     try:
         for config in configs:
             check_config_fits(len(series), config)
+            check_inputs(series, config)
         check_prices_vary(series)
     except LabError as error:
         st.error(f"These settings cannot be trained: {plain(error)}")

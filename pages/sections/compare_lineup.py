@@ -6,8 +6,8 @@ Not a page: pages/compare.py calls `lineup_section`.
 import streamlit as st
 
 from lstm_core.charts.lineup import lineup_chart
-from lstm_core.config import MODEL_NAMES, MODELS, QUICK_DEMO, TrainConfig
-from lstm_core.experiments import lineup
+from lstm_core.config import INPUTS, MODEL_NAMES, MODELS, QUICK_DEMO, TrainConfig
+from lstm_core.experiments import controls, lineup
 from pages.sections.compare_groups import SEED_CHOICES, group_progress, start_group
 from pages.shared import session
 
@@ -31,6 +31,14 @@ def lineup_base() -> TrainConfig:
     if settings is None:
         settings = QUICK_DEMO.with_changes(target="change", validation_fraction=0.1)
     return settings.with_changes(ticker=session.current_ticker(), model="lstm")
+
+
+def input_set_choices(base: TrainConfig) -> dict[str, tuple[str, ...]]:
+    """The input sets the form offers: the close alone, every input, and the Train page's."""
+    choices = {"The close alone": ("close",), "Close, volume, range and market": INPUTS}
+    if base.inputs not in choices.values():
+        choices[f"Your Train settings' ({', '.join(base.inputs)})"] = base.inputs
+    return choices
 
 
 def show_lineup() -> None:
@@ -63,6 +71,8 @@ def show_lineup() -> None:
         "p-value against 'tomorrow = today'; seconds: mean training time."
     )
     st.info(lineup.simplest_within_luck(table))
+    for sentence in controls.lineup_control_sentences(table):
+        st.info(sentence)
 
 
 def lineup_section() -> None:
@@ -83,12 +93,35 @@ def lineup_section() -> None:
             key="lineup_models",
         )
         seed_count = st.slider("Seeds per model", 1, 5, 3, key="lineup_seeds")
+        choices = input_set_choices(base)
+        chosen_sets = st.multiselect(
+            "What the networks see",
+            list(choices),
+            default=[next(name for name, inputs in choices.items() if inputs == base.inputs)],
+            key="lineup_inputs",
+            help="Each input set is trained as every model kind. Volume: shares traded, "
+            "relative to the window's mean. Range: (high - low) / close of each day. Market: "
+            "the other companies' mean daily change.",
+        )
+        with_controls = st.checkbox(
+            "Shuffled control for each extra input",
+            key="lineup_controls",
+            help="Also trains each run with extra inputs once more per extra input, with that "
+            "input's training days shuffled (same seed). If the real input does no better on "
+            "the validation period than its shuffled copy, it did not help.",
+        )
         submitted = st.form_submit_button("Train the lineup")
     if submitted:
-        if not models:
-            st.error("Pick at least one model.")
+        if not models or not chosen_sets:
+            st.error("Pick at least one model and one input set.")
         else:
             seeds = SEED_CHOICES[:seed_count]
-            start_group(lineup.lineup_configs(base, models, seeds), LINEUP_KIND)
+            sets = [choices[name] for name in chosen_sets]
+            try:
+                configs = lineup.lineup_configs(base, models, seeds, sets, with_controls)
+            except ValueError as error:
+                st.error(f"This lineup cannot be trained: {error}.")
+            else:
+                start_group(configs, LINEUP_KIND)
     group_progress(LINEUP_KIND)
     show_lineup()

@@ -39,6 +39,10 @@ SHOWN_COLUMNS = {
     "epochs": st.column_config.TextColumn(
         help="Epochs trained; a run stopped early says how many of those asked for."
     ),
+    "inputs": st.column_config.TextColumn(
+        help="What the network saw each day: the close, and any extra input (volume, range, "
+        "market); '(volume shuffled)' marks a shuffled control."
+    ),
     "seconds": st.column_config.NumberColumn("seconds"),
     "when": None,
     "ticker": None,

@@ -5,14 +5,17 @@ Not a page: pages/train.py calls `settings_form` and `start_or_reuse`.
 
 import streamlit as st
 
-from lstm_core.config import PRESETS, TrainConfig
+from lstm_core.config import EXTRA_INPUTS, INPUT_SENTENCES, PRESETS, TrainConfig
 from lstm_core.data import series_fingerprint
 from lstm_core.errors import LabError
 from lstm_core.execution.jobs import run_key
+from lstm_core.features import check_inputs
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 from pages.sections.train_settings import (
     BATCH_SIZES,
     EPOCH_RANGE,
+    INPUT_LABELS,
+    INPUTS_KEY,
     LAG_RANGE,
     LEARNING_RATES,
     MODEL_LABELS,
@@ -112,6 +115,14 @@ def settings_form() -> TrainConfig | None:
             horizontal=True,
             help="\n\n".join(MODEL_SENTENCES.values()),
         )
+        extra_inputs = st.multiselect(
+            "What the network sees besides the close",
+            list(EXTRA_INPUTS),
+            key=INPUTS_KEY,
+            format_func=INPUT_LABELS.get,
+            placeholder="The close alone",
+            help="\n\n".join(INPUT_SENTENCES.values()),
+        )
         with st.expander("Advanced"):
             first_units = st.number_input(
                 "Units in LSTM layer 1",
@@ -191,9 +202,11 @@ def settings_form() -> TrainConfig | None:
             validation_fraction=round(float(validation_fraction), 4),
             patience=int(patience),
             model=str(model),
+            inputs=("close", *extra_inputs),
         )
         check_config_fits(len(prices.series(ticker)), config)
         check_prices_vary(prices.series(ticker))
+        check_inputs(prices.series(ticker), config)
     except (ValueError, LabError) as error:
         st.error(f"These settings cannot be trained: {plain(error)}")
         return None

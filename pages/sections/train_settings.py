@@ -14,6 +14,7 @@ from lstm_core.config import (
     PRESETS,
     QUICK_DEMO,
     TrainConfig,
+    parse_inputs,
 )
 from lstm_core.errors import LabError
 from lstm_core.preprocessing import prepare, split_count
@@ -50,6 +51,9 @@ MODEL_SENTENCES = {
     "fitted in a moment; batch, epochs and layer sizes do not apply.",
 }
 """One plain sentence per model kind, for the form's help."""
+INPUTS_KEY = "form_inputs"
+"""The form's extra inputs (the close is always seen), a list of names."""
+INPUT_LABELS = {"volume": "Volume", "range": "Daily range", "market": "Market"}
 TARGET_LABELS = {
     "change": "Daily changes (recommended)",
     "level": "Price level (the tutorial's way)",
@@ -117,6 +121,8 @@ def check_form_can_show(config: TrainConfig) -> None:
         raise ValueError(
             f"the form's patience goes from {PATIENCE_RANGE[0]} to {PATIENCE_RANGE[1]} epochs"
         )
+    if config.shuffled:
+        raise ValueError("the form trains no shuffled control (the Compare page's lineup does)")
 
 
 def settings_from_query() -> tuple[dict[str, Any], str | None]:
@@ -147,6 +153,9 @@ def settings_from_query() -> tuple[dict[str, Any], str | None]:
             values["target"] = params["target"]
         if "model" in params:
             values["model"] = params["model"]
+        for name in ("inputs", "shuffled"):
+            if name in params:
+                values[name] = parse_inputs(params[name])
         check_form_can_show(QUICK_DEMO.with_changes(**values))
     except (ValueError, TypeError) as error:
         return {}, f"The settings in this link could not be used ({error}); showing the defaults."
@@ -160,6 +169,7 @@ def load_settings_into_form(config: TrainConfig) -> None:
         st.session_state[key] = getattr(config, name)
     st.session_state["form_units1"] = config.units[0]
     st.session_state["form_units2"] = config.units[1] if len(config.units) > 1 else 0
+    st.session_state[INPUTS_KEY] = list(config.extra_inputs)
     if config.batch_size not in BATCH_SIZES:
         st.session_state["form_batch"] = min(
             BATCH_SIZES, key=lambda size: abs(size - config.batch_size)
@@ -183,7 +193,8 @@ def matching_preset() -> str:
             st.session_state.get(key) == getattr(preset, field)
             for key, field in FORM_FIELDS.items()
         )
-        if same and units == preset_units:
+        # Every preset sees the close alone.
+        if same and units == preset_units and not st.session_state.get(INPUTS_KEY):
             return name
     return OWN_SETTINGS
 
