@@ -3,7 +3,9 @@
 tests/golden/train_tiny.json was written by this same command before lstm_core was split into
 subpackages; the same config and seed must give the same numbers after any reorganization.
 It was written again by the same command when early stopping came to watch only the validation
-period's first half: of the figures, only `val_loss` and its no-skill line moved.
+period's first half: of the figures, only `val_loss` and its no-skill line moved. Its config
+gained `inputs` (["close"]) and `shuffled` ([]) when runs could see more than the close; every
+figure stayed the same.
 """
 
 from __future__ import annotations
