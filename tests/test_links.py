@@ -140,8 +140,12 @@ def test_a_stored_config_that_no_longer_validates_is_skipped_with_a_sentence(sto
 def test_network_layers_count_what_keras_counts() -> None:
     from lstm_core.model.network import build_model, layer_parameter_counts
 
-    for config in (TINY, TINY.with_changes(units=(5,), dense_units=0)):
-        assert network_layers(config) == layer_parameter_counts(build_model(config))
+    for model in ("lstm", "gru", "simple_rnn"):
+        for config in (TINY, TINY.with_changes(units=(5,), dense_units=0)):
+            config = config.with_changes(model=model)
+            assert network_layers(config) == layer_parameter_counts(build_model(config))
+    # A reopened ridge is one layer: a coefficient per day of the window, and the intercept.
+    assert network_layers(TINY.with_changes(model="linear")) == [("ridge", "Ridge", TINY.lag + 1)]
 
 
 def test_a_link_reopens_a_stored_run_in_a_fresh_session_without_training(store, counter) -> None:

@@ -77,21 +77,36 @@ def find_stored_runs(
 
 
 def network_layers(config: TrainConfig) -> list[tuple[str, str, int]]:
-    """(name, type, parameters) of each layer `build_model` makes for `config`, without Keras.
+    """(name, type, parameters) of each layer the model kind has for `config`, without Keras.
 
-    The first layer's n is the number of inputs a day (the close and any extra ones). An LSTM
-    layer of u units on n inputs has 4 gates of u x (n + u) weights and u biases; a
-    Dense layer of u units on n inputs has n x u weights and u biases.
+    The first layer's n is the number of inputs a day (the close and any extra ones). On n
+    inputs, a layer of u units has: LSTM, 4 gates of u x (n + u) weights and u biases; GRU (as
+    Keras builds it, reset_after), 3 gates of u x (n + u) weights and 2u biases; SimpleRNN,
+    u x (n + u) weights and u biases; Dense, n x u weights and u biases. The ridge has one
+    coefficient per day and input of the window, and its intercept.
     """
-    layers, inputs = [], len(config.inputs)
+    inputs = len(config.inputs)
+    if config.model == "linear":
+        return [("ridge", "Ridge", config.lag * inputs + 1)]
+    kind, prefix, gates, biases = RECURRENT_SHAPES[config.model]
+    layers = []
     for index, units in enumerate(config.units):
-        layers.append((f"lstm_{index + 1}", "LSTM", 4 * units * (inputs + units + 1)))
+        count = gates * units * (inputs + units) + biases * units
+        layers.append((f"{prefix}_{index + 1}", kind, count))
         inputs = units
     if config.dense_units > 0:
         layers.append(("dense", "Dense", inputs * config.dense_units + config.dense_units))
         inputs = config.dense_units
     layers.append(("output", "Dense", inputs + 1))
     return layers
+
+
+RECURRENT_SHAPES = {
+    "lstm": ("LSTM", "lstm", 4, 4),
+    "gru": ("GRU", "gru", 3, 6),
+    "simple_rnn": ("SimpleRNN", "rnn", 1, 1),
+}
+"""Each recurrent kind's layer type, name prefix, weight blocks and bias vectors per unit."""
 
 
 def reopen_run(
