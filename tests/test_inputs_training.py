@@ -193,3 +193,29 @@ def test_the_store_keeps_the_inputs_and_reuse_tells_input_sets_apart(tmp_path) -
     assert matches.run_ids == {1: ids[0], 2: ids[1]}
     reopened = reopen_run(store, ids[0], lambda ticker: data.load_snapshot().series(ticker))
     assert reopened.prepared.x_test.shape[2] == 2
+
+
+def test_a_control_within_the_shown_decimals_is_a_tie_not_a_win() -> None:
+    import pandas as pd
+
+    from lstm_core.experiments.controls import lineup_control_sentences
+
+    def row(shuffled: str, ratio: float) -> dict:
+        return {
+            "name": "LSTM, close+volume",
+            "model": "lstm",
+            "inputs": "close+volume",
+            "shuffled": shuffled,
+            "validation ratio": ratio,
+            "validation spread": 0.002,
+            "runs": 3,
+        }
+
+    tie = pd.DataFrame([row("", 0.98600), row("volume", 0.98604)])
+    (sentence,) = lineup_control_sentences(tie)
+    assert sentence.startswith("LSTM, close+volume: volume tied with its shuffled copy")
+    assert sentence.endswith("these runs give no sign that the real volume helped.")
+    win = pd.DataFrame([row("", 0.980), row("volume", 0.990)])
+    (sentence,) = lineup_control_sentences(win)
+    assert "volume beat its shuffled copy" in sentence
+    assert "the gap, 0.010, is more than twice the seed spread (0.002)" in sentence

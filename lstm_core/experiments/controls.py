@@ -99,10 +99,12 @@ def lineup_control_sentences(table: pd.DataFrame) -> list[str]:
         gap = float(control["validation ratio"] - real["validation ratio"])
         noise = max(float(real["validation spread"]), float(control["validation spread"]))
         runs = int(min(real["runs"], control["runs"]))
-        verb = "beat" if gap > 0 else "did not beat"
+        # Compared as shown (three decimals), so "beat" never stands beside a gap of 0.000.
+        shown_gap = round(gap, 3)
+        verb = "beat" if shown_gap > 0 else "tied with" if shown_gap == 0 else "did not beat"
         verdict = (
             _gap_text(gap, noise, runs)
-            if gap > 0
+            if shown_gap > 0
             else f"these runs give no sign that the real {control['shuffled']} helped"
         )
         sentences.append(
