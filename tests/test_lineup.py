@@ -40,6 +40,8 @@ def test_the_table_averages_complete_runs_only_and_the_sentence_follows_the_numb
     # Ridge 0.99 vs LSTM 0.97: a gap of 0.02, within twice the LSTM's spread (2 x 0.0141).
     sentence = lineup.simplest_within_luck(lineup.lineup_table(runs))
     assert "best mean ratio to persistence is LSTM's (0.970" in sentence
+    # The winner's p-value on the days that picked it says so.
+    assert "against persistence, optimistic: this period chose it)" in sentence
     assert "the simplest model within luck of the best is Ridge (linear) (0.990" in sentence
 
     tight = [fake_run("lstm", 1, 0.969, 1.0), fake_run("lstm", 2, 0.971, 1.0), *runs[3:]]

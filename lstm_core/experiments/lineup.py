@@ -197,7 +197,10 @@ def simplest_within_luck(table: pd.DataFrame) -> str:
     )
     lead = (
         f"On the {shown} period the best mean ratio to persistence is {best['name']}'s "
-        f"({best[column]:.3f}, {format_pvalue(best[f'{period} DM p'])} against persistence)"
+        f"({best[column]:.3f}, {format_pvalue(best[f'{period} DM p'])} against persistence"
+        # The best was picked on these very days (and early stopping may have watched them).
+        + (", optimistic: this period chose it" if period == "validation" else "")
+        + ")"
     )
     if simplest["name"] == best["name"]:
         return (
