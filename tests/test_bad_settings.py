@@ -70,6 +70,9 @@ def form_values(at: AppTest) -> dict[str, object]:
         "validation_fraction": at.slider(key="form_validation").value,
         "patience": at.number_input(key="form_patience").value,
         "model": at.radio(key="form_model").value,
+        "inputs": ["close", *at.multiselect(key="form_inputs").value],
+        # The form trains no shuffled control (the lineup and the CLI do).
+        "shuffled": [],
     }
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_core import data
 from lstm_core.config import INPUTS, TrainConfig
 from lstm_core.data.prices import PriceData, tidy_frame
 from lstm_core.errors import DataError, MissingInputError
@@ -262,3 +263,16 @@ def test_a_run_with_extra_inputs_cannot_look_ahead_on_prices_alone() -> None:
     prepared = prepare_config(series_of(price_frame()), ALL)
     with pytest.raises(DataError, match="nobody knows for the days ahead"):
         prepared.encode(np.full((2, SETTINGS.lag), 100.0))
+
+
+def test_a_ticker_series_keeps_its_name_and_daily_inputs_through_copies_and_slices() -> None:
+    series = data.load_snapshot().series("MSFT")
+    changed = series.copy()
+    changed.iloc[10:] *= 1.3
+    for each in (changed, series.iloc[5:50], series.rename("Close")):
+        assert each.daily_inputs is series.daily_inputs
+    assert changed.name == series.name == "MSFT"
+    assert list(series.rename("Close").rename_axis("Date").reset_index().columns) == [
+        "Date",
+        "Close",
+    ]

@@ -25,7 +25,8 @@ class PriceSeries(pd.Series):
     the prices they belong to; a plain pd.Series simply has none.
     """
 
-    _metadata: ClassVar[list[str]] = ["daily_inputs"]
+    # pandas' own `_name` stays, or every copy and slice would lose the series' name.
+    _metadata: ClassVar[list[str]] = [*pd.Series._metadata, "daily_inputs"]
 
     @property
     def _constructor(self) -> type[PriceSeries]:
