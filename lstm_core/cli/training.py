@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import threading
 import time
 from typing import Any
 
@@ -22,15 +21,23 @@ from lstm_core.cli.options import (
 from lstm_core.config import MODEL_NAMES, TrainConfig
 from lstm_core.evaluation.baselines import no_skill_sentence
 from lstm_core.evaluation.metrics import move_sentence
-from lstm_core.evaluation.significance import format_pvalue, preload_statistics, ratio_verdict
+from lstm_core.evaluation.significance import (
+    StatisticsImport,
+    format_pvalue,
+    preload_statistics,
+    ratio_verdict,
+)
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 
 
-def add_sweep_command(commands: argparse._SubParsersAction) -> None:
+def add_train_arguments(train: argparse.ArgumentParser) -> None:
+    """`train`: one model against persistence."""
+    add_train_options(train)
+    add_scheduler_option(train)
+
+
+def add_sweep_arguments(sweep: argparse.ArgumentParser) -> None:
     """`sweep`: every lag x batch size (x seed), each against persistence."""
-    sweep = commands.add_parser(
-        "sweep", help="train every lag x batch size (x seed) and compare each with persistence"
-    )
     add_train_options(sweep, single_run=False)
     add_scheduler_option(sweep)
     sweep.add_argument("--lags", type=int, nargs="+", required=True)
@@ -41,19 +48,20 @@ def add_sweep_command(commands: argparse._SubParsersAction) -> None:
 class StatisticsPreload:
     """A progress hook that starts statsmodels' import once the first training step has run.
 
-    Scoring needs statsmodels (about 0.8 s to import here). Imported while the model trains,
+    Scoring needs statsmodels (0.3-0.8 s to import here). Imported while the model trains,
     that time can hide behind the epochs that run in TensorFlow's threads; starting after the
     first step keeps it off the building and tracing, which hold Python's GIL as the import
     does. On these 2-core machines TensorFlow keeps both cores busy, so the epochs slow by about
-    what the import saves (bench/bench_cli_process.py); with more cores it is a gain.
+    what the import saves (bench/bench_cli_process.py); with more cores it is a gain. Scoring
+    waits for the import with a time limit, and a failed import is one `error:` line there.
     """
 
     def __init__(self) -> None:
-        self.thread: threading.Thread | None = None
+        self.preload: StatisticsImport | None = None
 
     def __call__(self, progress: Any) -> None:
-        if self.thread is None and (progress.batch > 0 or progress.epoch_finished):
-            self.thread = preload_statistics()
+        if self.preload is None and (progress.batch > 0 or progress.epoch_finished):
+            self.preload = preload_statistics()
 
 
 def train_command(arguments: argparse.Namespace) -> int:

@@ -21,14 +21,10 @@ from lstm_core.evaluation.significance import ratio_verdict
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 
 
-def add_tune_command(commands: argparse._SubParsersAction) -> None:
+def add_tune_arguments(tune: argparse.ArgumentParser) -> None:
     """`tune`: an Optuna study over the settings, scored on the validation period."""
     from lstm_core.experiments.tuning import DEFAULT_BASE, SETTINGS
 
-    tune = commands.add_parser(
-        "tune",
-        help="search settings with Optuna on the validation period; judge the best once on test",
-    )
     add_train_options(tune, defaults=DEFAULT_BASE)
     tune.add_argument("--trials", type=int, required=True, help="how many trials to run")
     tune.add_argument(
