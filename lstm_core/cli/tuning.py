@@ -33,8 +33,8 @@ def add_tune_arguments(tune: argparse.ArgumentParser) -> None:
     tune.add_argument(
         "--search",
         default="lag,batch_size,learning_rate",
-        help=f"settings to search, comma-separated, each optionally NAME=LOW:HIGH; "
-        f"from {', '.join(SETTINGS)}",
+        help=f"settings to search, comma-separated, each optionally NAME=LOW:HIGH (a "
+        f"choice: NAME=A/B, such as model=lstm/linear); from {', '.join(SETTINGS)}",
     )
     tune.add_argument(
         "--study", help="study name; an existing study's name continues it (default: a new one)"
