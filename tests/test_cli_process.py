@@ -151,8 +151,9 @@ def test_train_reports_a_failed_background_import_as_one_error_line(monkeypatch,
     assert captured.err.count("\n") == 1
 
 
-def test_the_process_prints_and_writes_everything_before_it_exits(tmp_path) -> None:
-    """`python -m lstm_core` ends without the interpreter's slow teardown, losing nothing."""
+def test_the_process_prints_and_writes_everything_before_it_exits(tmp_path, capsys) -> None:
+    """`python -m lstm_core` ends without the interpreter's slow teardown, losing nothing; and
+    statsmodels imported in a thread during its training leaves the results as they are."""
     out = tmp_path / "run.json"
     process = subprocess.run(
         [sys.executable, "-m", "lstm_core", "train", *TINY, "--json", str(out)],
@@ -168,3 +169,12 @@ def test_the_process_prints_and_writes_everything_before_it_exits(tmp_path) -> N
     assert lines[-1] == f"wrote {out}"
     result = json.loads(out.read_text())
     assert len(result["test"]["predicted"]) == result["n_test"] > 0
+    # The same run in this process, where statsmodels is loaded before training starts.
+    import statsmodels.tsa.stattools  # noqa: F401
+
+    here = tmp_path / "here.json"
+    assert cli.main(["train", *TINY, "--json", str(here)]) == 0
+    capsys.readouterr()
+    expected = json.loads(here.read_text())
+    assert result["history"] == expected["history"]
+    assert result["test"]["predicted"] == expected["test"]["predicted"]
