@@ -5,6 +5,7 @@ epochs: it reports its one validation figure and is never pruned after it (there
 left to save by pruning); the recurrent kinds are still pruned between epochs.
 """
 
+import json
 import time
 from pathlib import Path
 
@@ -169,6 +170,26 @@ def test_an_unknown_model_in_search_ends_with_one_error_line(capsys, search, sen
     assert error.count("\n") == 1
 
 
+def test_cli_tune_searches_the_model_and_names_the_winners_kind(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    # Its trials' runs go to a store of its own, not the session's shared one.
+    monkeypatch.setenv("LSTM_LAB_STORE", str(tmp_path / "runs.sqlite"))
+    out = tmp_path / "study.json"
+    arguments = ["tune", "--trials", "2", "--search", "model=linear", "--lag", "10"]
+    arguments += ["--seed", "3", "--storage", f"sqlite:///{tmp_path / 'studies.sqlite'}"]
+    assert cli.main([*arguments, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert [trial["params"] for trial in report["trials"]] == [{"model": "linear"}] * 2
+    assert [trial["epochs_run"] for trial in report["trials"]] == [1, 1]
+    assert report["best"]["config"]["model"] == "linear"
+    assert "searching model" in printed
+    assert "the study's only test figure: On the held-out test period the Ridge (linear)'s" in (
+        printed
+    )
+
+
 def test_the_model_choices_are_read_in_one_order() -> None:
     """ "linear/lstm" and "lstm/linear/lstm" are one search, so one study; none is all four."""
     assert tuning.SearchSpace.parse("model=linear/lstm") == tuning.SearchSpace.parse(
@@ -181,8 +202,9 @@ def test_the_model_choices_are_read_in_one_order() -> None:
     assert tuning.StudyPlan.from_attrs(plan.to_attrs("prints"), "again").space == plan.space
 
 
-def test_tune_page_offers_the_model_and_train_this_carries_it(monkeypatch) -> None:
+def test_tune_page_offers_the_model_and_train_this_carries_it(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(tuning, "DEFAULT_BASE", TINY)
+    monkeypatch.setenv("LSTM_LAB_STORE", str(tmp_path / "runs.sqlite"))
     at = AppTest.from_file(APP, default_timeout=120)
     at.switch_page("pages/tune.py").run()
     assert not at.exception
@@ -206,6 +228,12 @@ def test_tune_page_offers_the_model_and_train_this_carries_it(monkeypatch) -> No
     assert job.state == "done"
     best = tuning.best_summary(job.study)
     assert best["params"] == {"model": "linear"}
+    # The held-out figures name the winner's kind.
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Held-out test: Ridge (linear) RMSE"] == (
+        f"${best['test']['metrics']['lstm']['rmse']:,.2f}"
+    )
+    assert any("the Ridge (linear)'s" in info.value for info in at.info)
     at.button(key="tune_train_best").click().run()
     assert not at.exception
     assert at.session_state["train_settings"].model == "linear"

@@ -17,6 +17,7 @@ from lstm_core.cli.options import (
     load_prices,
     write_json,
 )
+from lstm_core.config import MODEL_NAMES
 from lstm_core.evaluation.significance import ratio_verdict
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 
@@ -116,7 +117,11 @@ def tune_command(arguments: argparse.Namespace) -> int:
         if best["test"] is not None:
             print(
                 "the study's only test figure: "
-                + ratio_verdict(best["test"]["comparison"], period="held-out test")
+                + ratio_verdict(
+                    best["test"]["comparison"],
+                    period="held-out test",
+                    model_name=MODEL_NAMES[best["config"]["model"]],
+                )
             )
     print(f"{report['seconds']:.1f} s")
     write_json(arguments.json, report)
