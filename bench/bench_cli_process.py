@@ -6,6 +6,9 @@ lag 60, levels scaled on the training part, seed 42) on the snapshot's MSFT pric
 script scores the test period with the RMSE of the model and of persistence, the CLI adds its
 metrics table and significance tests (statsmodels). Runs alternate between the two sides and
 the median of each is kept. Prints a table and, last, the ratios (CLI / plain; goal <= 1.0).
+On a shared machine the wall times move with the others' load, so the table also gives the
+spread of each round's ratio (the sides of a round ran back to back) and the ratio of CPU
+seconds (user + system), which load moves less.
 
     .venv/bin/python bench/bench_cli_process.py [--repeats 3] [--cases 200x10 1x2] [--before DIR]
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -63,15 +67,24 @@ print(f"test RMSE {np.sqrt(np.mean((predicted - actual) ** 2)):.2f}, "
 """
 
 
-def timed(command: list[str], folder: Path = ROOT) -> float:
-    """Seconds from starting `command` in `folder` to its exit; a failure stops the bench."""
+def timed(command: list[str], folder: Path = ROOT) -> tuple[float, float]:
+    """Wall and CPU seconds of `command` run in `folder` until its exit; a failure stops the
+    bench."""
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.run(command, capture_output=True, text=True, cwd=folder, env=environment)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr}")
-    return seconds
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
+
+
+def spread(values: list[float]) -> str:
+    """The range of `values` as 'low-high'."""
+    return f"{min(values):.2f}-{max(values):.2f}"
 
 
 def main() -> None:
@@ -86,7 +99,7 @@ def main() -> None:
         before = "" if arguments.before is None else f" {'before s':>8} {'ratio':>6}"
         print(
             f"{'batch':>5} {'epochs':>6} {'plain s':>8} {'CLI s':>8} {'ratio':>6}{before}"
-            "  (medians)"
+            f"  {'round ratios':>12} {'CPU ratio':>9}  (medians of {arguments.repeats})"
         )
         ratios = {}
         for case in arguments.cases:
@@ -98,19 +111,29 @@ def main() -> None:
             if arguments.before is not None:
                 sides["before"] = (cli, arguments.before)
             runs: dict[str, list[float]] = {name: [] for name in sides}
+            cpu: dict[str, list[float]] = {name: [] for name in sides}
             for repeat in range(arguments.repeats):
                 # Rotating which side goes first spreads any drift in the machine's load.
                 names = list(sides)
                 for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
-                    runs[name].append(timed(*sides[name]))
+                    wall, cpu_seconds = timed(*sides[name])
+                    runs[name].append(wall)
+                    cpu[name].append(cpu_seconds)
             medians = {name: statistics.median(seconds) for name, seconds in runs.items()}
             ratios[batch_size] = medians["CLI"] / medians["plain"]
+            rounds = [cli / plain for cli, plain in zip(runs["CLI"], runs["plain"], strict=True)]
+            cpu_ratio = statistics.median(cpu["CLI"]) / statistics.median(cpu["plain"])
             line = (
                 f"{batch_size:>5} {epochs:>6} {medians['plain']:>8.2f} {medians['CLI']:>8.2f} "
                 f"{ratios[batch_size]:>6.2f}"
             )
             if "before" in medians:
                 line += f" {medians['before']:>8.2f} {medians['before'] / medians['plain']:>6.2f}"
+            line += f"  {spread(rounds):>12} {cpu_ratio:>9.2f}"
+            if "before" in medians:
+                before_rounds = [b / p for b, p in zip(runs["before"], runs["plain"], strict=True)]
+                before_cpu = statistics.median(cpu["before"]) / statistics.median(cpu["plain"])
+                line += f"  before: rounds {spread(before_rounds)}, CPU {before_cpu:.2f}"
             print(line, flush=True)
     print("ratios (CLI/plain): " + ", ".join(f"batch {b}: {r:.2f}" for b, r in ratios.items()))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from lstm_core.cli.options import (
-    add_horizon_option,
     add_scheduler_option,
     add_train_options,
     check_json_folder,
@@ -19,6 +18,7 @@ from lstm_core.evaluation.significance import ratio_verdict
 from lstm_core.forecasting.backtest import run_backtest
 from lstm_core.forecasting.folds import DEFAULT_FOLDS, plan_folds
 from lstm_core.forecasting.forecast import (
+    DEFAULT_HORIZON,
     LEVELS,
     LookAhead,
     check_forecast_fits,
@@ -28,21 +28,22 @@ from lstm_core.forecasting.forecast import (
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 
 
-def add_forecast_command(commands: argparse._SubParsersAction) -> None:
-    """`forecast`: train, then forecast past the last date with measured bands."""
-    forecast = commands.add_parser(
-        "forecast", help="train, then forecast the next trading days with calibrated bands"
+def add_horizon_option(parser: argparse.ArgumentParser) -> None:
+    """`--horizon H`: how many trading days ahead to forecast."""
+    parser.add_argument(
+        "--horizon", type=int, default=DEFAULT_HORIZON, help="trading days ahead (1-30)"
     )
+
+
+def add_forecast_arguments(forecast: argparse.ArgumentParser) -> None:
+    """`forecast`: train, then forecast past the last date with measured bands."""
     add_train_options(forecast)
     add_horizon_option(forecast)
     add_scheduler_option(forecast)
 
 
-def add_backtest_command(commands: argparse._SubParsersAction) -> None:
+def add_backtest_arguments(backtest: argparse.ArgumentParser) -> None:
     """`backtest`: walk-forward folds over the last 40% of the history."""
-    backtest = commands.add_parser(
-        "backtest", help="walk-forward backtest: retrain before each of K origins"
-    )
     add_train_options(backtest)
     backtest.add_argument(
         "--folds", type=int, default=DEFAULT_FOLDS, help="folds over the last 40%% (2-10)"

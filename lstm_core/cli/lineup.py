@@ -21,11 +21,8 @@ from lstm_core.features import check_inputs
 from lstm_core.preprocessing import check_config_fits
 
 
-def add_lineup_command(commands: argparse._SubParsersAction) -> None:
+def add_lineup_arguments(parser: argparse.ArgumentParser) -> None:
     """`lineup`: the train options plus --models and --seeds."""
-    parser = commands.add_parser(
-        "lineup", help="train the same settings as each model kind and compare them"
-    )
     add_train_options(parser, single_run=False)
     defaults = TrainConfig()
     parser.add_argument("--lag", type=int, default=defaults.lag)

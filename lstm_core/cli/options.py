@@ -7,9 +7,9 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lstm_core import data, json_text
+from lstm_core import json_text
 from lstm_core.config import (
     INPUT_SENTENCES,
     MODEL_NAMES,
@@ -20,9 +20,9 @@ from lstm_core.config import (
 )
 from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import METRIC_LABELS, METRIC_NAMES
-from lstm_core.forecasting.forecast import (
-    DEFAULT_HORIZON,
-)
+
+if TYPE_CHECKING:
+    from lstm_core import data
 
 
 class Parser(argparse.ArgumentParser):
@@ -116,13 +116,6 @@ def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_horizon_option(parser: argparse.ArgumentParser) -> None:
-    """`--horizon H`: how many trading days ahead to forecast."""
-    parser.add_argument(
-        "--horizon", type=int, default=DEFAULT_HORIZON, help="trading days ahead (1-30)"
-    )
-
-
 def format_value(value: float | None, width: int) -> str:
     """A metric right-aligned to 4 decimals, or a dash for a forecaster without that metric."""
     return f"{'-':>{width}}" if value is None else f"{value:>{width}.4f}"
@@ -167,6 +160,8 @@ def config_from_arguments(arguments: argparse.Namespace) -> TrainConfig:
 
 def load_prices(arguments: argparse.Namespace, ticker: str) -> data.PriceData:
     """The prices to train on: `--csv` when given, else the bundled snapshot."""
+    from lstm_core import data
+
     if arguments.csv is None:
         return data.load_snapshot()
     # The page's reader, given the path: it checks the size before reading a byte.

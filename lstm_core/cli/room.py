@@ -8,12 +8,8 @@ from lstm_core.cli.options import Parser
 from lstm_core.execution.room import RoomPlan, start_room, stop_room
 
 
-def add_room_command(commands: argparse._SubParsersAction) -> None:
+def add_room_arguments(room: argparse.ArgumentParser) -> None:
     """`room start --servers N --workers M --port P` and `room stop`."""
-    room = commands.add_parser(
-        "room",
-        help="start or stop PostgreSQL, a Dask cluster, N page servers and nginx in front",
-    )
     actions = room.add_subparsers(dest="action", required=True, parser_class=Parser)
     start = actions.add_parser("start", help="start the room (logs and pids in runs/room/)")
     start.add_argument("--servers", type=int, default=RoomPlan.servers)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import functools
-import threading
 import time
 from typing import Any
 
 from lstm_core.cli.options import (
+    add_inputs_option,
     add_scheduler_option,
     add_train_options,
     check_json_folder,
@@ -22,17 +22,31 @@ from lstm_core.cli.options import (
 from lstm_core.config import MODEL_NAMES, TrainConfig
 from lstm_core.evaluation.baselines import no_skill_sentence
 from lstm_core.evaluation.metrics import move_sentence
-from lstm_core.evaluation.significance import format_pvalue, preload_statistics, ratio_verdict
-from lstm_core.experiments import controls
+from lstm_core.evaluation.significance import (
+    StatisticsImport,
+    format_pvalue,
+    preload_statistics,
+    ratio_verdict,
+)
 from lstm_core.features import check_inputs
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 
 
-def add_sweep_command(commands: argparse._SubParsersAction) -> None:
-    """`sweep`: every lag x batch size (x seed), each against persistence."""
-    sweep = commands.add_parser(
-        "sweep", help="train every lag x batch size (x seed) and compare each with persistence"
+def add_train_arguments(train: argparse.ArgumentParser) -> None:
+    """`train`: one model against persistence (and, if asked, its shuffled controls)."""
+    add_train_options(train)
+    add_inputs_option(train)
+    train.add_argument(
+        "--shuffled-control",
+        action="store_true",
+        help="also train the same settings and seed once per extra input with that input's "
+        "training days shuffled, and say on the validation period whether the input beat it",
     )
+    add_scheduler_option(train)
+
+
+def add_sweep_arguments(sweep: argparse.ArgumentParser) -> None:
+    """`sweep`: every lag x batch size (x seed), each against persistence."""
     add_train_options(sweep, single_run=False)
     add_scheduler_option(sweep)
     sweep.add_argument("--lags", type=int, nargs="+", required=True)
@@ -43,23 +57,26 @@ def add_sweep_command(commands: argparse._SubParsersAction) -> None:
 class StatisticsPreload:
     """A progress hook that starts statsmodels' import once the first training step has run.
 
-    Scoring needs statsmodels (about 0.8 s to import here). Imported while the model trains,
+    Scoring needs statsmodels (0.3-0.8 s to import here). Imported while the model trains,
     that time can hide behind the epochs that run in TensorFlow's threads; starting after the
     first step keeps it off the building and tracing, which hold Python's GIL as the import
     does. On these 2-core machines TensorFlow keeps both cores busy, so the epochs slow by about
-    what the import saves (bench/bench_cli_process.py); with more cores it is a gain.
+    what the import saves (bench/bench_cli_process.py); with more cores it is a gain. Scoring
+    waits for the import with a time limit, and a failed import is one `error:` line there.
     """
 
     def __init__(self) -> None:
-        self.thread: threading.Thread | None = None
+        self.preload: StatisticsImport | None = None
 
     def __call__(self, progress: Any) -> None:
-        if self.thread is None and (progress.batch > 0 or progress.epoch_finished):
-            self.thread = preload_statistics()
+        if self.preload is None and (progress.batch > 0 or progress.epoch_finished):
+            self.preload = preload_statistics()
 
 
 def _print_controls(config: TrainConfig, rows: list[dict[str, Any]]) -> None:
     """The shuffled controls' table and one sentence per input."""
+    from lstm_core.experiments import controls
+
     print(f"{'input':<10}{'real val ratio':>16}{'shuffled val ratio':>20}{'beat shuffled':>15}")
     for row in rows:
         print(
@@ -72,6 +89,9 @@ def _print_controls(config: TrainConfig, rows: list[dict[str, Any]]) -> None:
 
 def train_command(arguments: argparse.Namespace) -> int:
     config = config_from_arguments(arguments)
+    # Imported after the settings check: a refused train loads no other command's modules.
+    from lstm_core.experiments import controls
+
     prices = load_prices(arguments, config.ticker)
     series = prices.series(config.ticker)
     check_config_fits(len(series), config)

@@ -17,18 +17,15 @@ from lstm_core.cli.options import (
     load_prices,
     write_json,
 )
+from lstm_core.config import MODEL_NAMES
 from lstm_core.evaluation.significance import ratio_verdict
 from lstm_core.preprocessing import check_config_fits, check_prices_vary
 
 
-def add_tune_command(commands: argparse._SubParsersAction) -> None:
+def add_tune_arguments(tune: argparse.ArgumentParser) -> None:
     """`tune`: an Optuna study over the settings, scored on the validation period."""
     from lstm_core.experiments.tuning import DEFAULT_BASE, SETTINGS
 
-    tune = commands.add_parser(
-        "tune",
-        help="search settings with Optuna on the validation period; judge the best once on test",
-    )
     add_train_options(tune, defaults=DEFAULT_BASE)
     tune.add_argument("--trials", type=int, required=True, help="how many trials to run")
     tune.add_argument(
@@ -37,8 +34,8 @@ def add_tune_command(commands: argparse._SubParsersAction) -> None:
     tune.add_argument(
         "--search",
         default="lag,batch_size,learning_rate",
-        help=f"settings to search, comma-separated, each optionally NAME=LOW:HIGH; "
-        f"from {', '.join(SETTINGS)}",
+        help=f"settings to search, comma-separated, each optionally NAME=LOW:HIGH (a "
+        f"choice: NAME=A/B, such as model=lstm/linear); from {', '.join(SETTINGS)}",
     )
     tune.add_argument(
         "--study", help="study name; an existing study's name continues it (default: a new one)"
@@ -120,7 +117,11 @@ def tune_command(arguments: argparse.Namespace) -> int:
         if best["test"] is not None:
             print(
                 "the study's only test figure: "
-                + ratio_verdict(best["test"]["comparison"], period="held-out test")
+                + ratio_verdict(
+                    best["test"]["comparison"],
+                    period="held-out test",
+                    model_name=MODEL_NAMES[best["config"]["model"]],
+                )
             )
     print(f"{report['seconds']:.1f} s")
     write_json(arguments.json, report)

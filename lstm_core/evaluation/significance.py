@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 
+from lstm_core.errors import LabError
 from lstm_core.evaluation.metrics import move_figures
 
 SIGNIFICANCE_LEVEL = 0.05
@@ -18,24 +19,70 @@ MIN_TESTED_DAYS = 3
 
 
 STATISTICS_MODULES = ("statsmodels.tsa.stattools", "statsmodels.stats.diagnostic")
-"""The statsmodels modules the tests below import (about 0.8 s on these CPUs)."""
+"""The statsmodels modules the tests below import (about 0.3-0.8 s on these CPUs)."""
+
+STATISTICS_IMPORT_SECONDS = 120.0
+"""How long scoring waits for a background import of statsmodels before saying so."""
 
 
-def _import_statistics() -> None:
-    for name in STATISTICS_MODULES:
-        importlib.import_module(name)
+class StatisticsImport:
+    """statsmodels' tests imported in a background (daemon) thread, while something else runs.
 
-
-def preload_statistics() -> threading.Thread:
-    """Import statsmodels' tests in a background thread, and return that (daemon) thread.
-
-    A process that trains before it scores (the command line's `train`) starts this first, so
-    the import overlaps training instead of following it: TensorFlow's kernels release the GIL.
-    Python's import lock makes a later import here wait for the thread to finish, never twice.
+    A process that trains before it scores (the command line's `train`) starts one, so the
+    import overlaps training instead of following it: TensorFlow's kernels release Python's
+    GIL, the import holds it between them. Scoring waits for the thread with a time limit
+    (`wait`), and a failed import comes back there as a sentence, never as a thread's
+    traceback or a hang on Python's import lock.
     """
-    thread = threading.Thread(target=_import_statistics, name="import-statsmodels", daemon=True)
-    thread.start()
-    return thread
+
+    def __init__(self) -> None:
+        self.error: Exception | None = None
+        self.thread = threading.Thread(target=self._run, name="import-statsmodels", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            for name in STATISTICS_MODULES:
+                importlib.import_module(name)
+        except Exception as error:
+            # Kept for wait(), which reports it in the thread that scores.
+            self.error = error
+
+    def start(self) -> StatisticsImport:
+        """Start the import; returns self."""
+        self.thread.start()
+        return self
+
+    def wait(self, timeout: float = STATISTICS_IMPORT_SECONDS) -> None:
+        """Return once the import has finished; LabError if it failed or took over `timeout`."""
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise LabError(
+                f"statsmodels, which the significance tests need, did not finish importing "
+                f"within {timeout:.0f} s; the machine may be overloaded. Try again."
+            )
+        if self.error is not None:
+            raise LabError(
+                f"statsmodels, which the significance tests need, could not be imported "
+                f"({type(self.error).__name__}: {self.error}); reinstall requirements.txt."
+            ) from self.error
+
+
+_preload: StatisticsImport | None = None
+"""The background import started in this process (preload_statistics), if any."""
+
+
+def preload_statistics() -> StatisticsImport:
+    """Start importing statsmodels' tests in a background thread (once); scoring waits for it."""
+    global _preload
+    if _preload is None:
+        _preload = StatisticsImport().start()
+    return _preload
+
+
+def _wait_for_statistics() -> None:
+    """Wait for the background import of statsmodels, when one was started (StatisticsImport)."""
+    if _preload is not None:
+        _preload.wait()
 
 
 def diebold_mariano(
@@ -46,6 +93,7 @@ def diebold_mariano(
     Negative statistics favour the model. Identical forecasts (or errors whose squared
     difference never varies) carry no evidence either way: (0.0, 1.0).
     """
+    _wait_for_statistics()
     from statsmodels.tsa.stattools import diebold_mariano_test
 
     actual = np.asarray(actual, dtype=np.float64)
@@ -70,6 +118,7 @@ def direction_test_pvalue(real_moves: np.ndarray, predicted_moves: np.ndarray) -
     None when the test is undefined: a forecaster whose predicted moves all share one sign
     (persistence predicts no move at all) or a period whose real moves all share one sign.
     """
+    _wait_for_statistics()
     from statsmodels.stats.diagnostic import pesaran_timmermann
 
     real_up = np.asarray(real_moves) > 0

@@ -8,7 +8,7 @@ from typing import Any
 import optuna
 import streamlit as st
 
-from lstm_core.config import BATCH_SIZE_CHOICES, LEARNING_RATE_CHOICES
+from lstm_core.config import BATCH_SIZE_CHOICES, LEARNING_RATE_CHOICES, MODEL_NAMES, MODELS
 from lstm_core.errors import LabError
 from lstm_core.execution.study_job import StudyJob
 from lstm_core.experiments import tuning
@@ -22,6 +22,7 @@ NEW_STUDY = "(a new study)"
 
 # The Train page form's limits, so that "Train this" can show any trial's settings.
 RANGE_WIDGETS: dict[str, dict[str, Any]] = {
+    "model": {"widget": "kinds", "options": MODELS, "searched": False},
     "lag": {"widget": "slider", "limits": (2, 250), "searched": True},
     "batch_size": {"widget": "ladder", "options": BATCH_SIZE_CHOICES, "searched": True},
     "epochs": {"widget": "slider", "limits": (1, 100), "searched": False},
@@ -31,6 +32,9 @@ RANGE_WIDGETS: dict[str, dict[str, Any]] = {
     "target": {"widget": None, "searched": False},
 }
 HELP = {
+    "model": "Try several kinds of model on the same windows: the LSTM, a GRU, a simple RNN "
+    "and a linear ridge regression (no epochs, trained in one step). Remove the kinds to leave "
+    "out.",
     "lag": "How many past days the model sees.",
     "batch_size": "How many windows it looks at before each correction.",
     "epochs": "How many passes over the training data.",
@@ -88,6 +92,15 @@ def study_form(earlier: list[str]) -> None:
                     low,
                     high,
                     value=(max(low, setting.default[0]), min(high, setting.default[1])),
+                    key=f"tune_range_{name}",
+                    label_visibility="collapsed",
+                )
+            elif widget["widget"] == "kinds":
+                bounds = right.multiselect(
+                    f"{setting.label} to try",
+                    widget["options"],
+                    default=list(widget["options"]),
+                    format_func=MODEL_NAMES.get,
                     key=f"tune_range_{name}",
                     label_visibility="collapsed",
                 )

@@ -9,6 +9,7 @@ import optuna
 import pandas as pd
 import streamlit as st
 
+from lstm_core.config import MODEL_NAMES
 from lstm_core.evaluation.significance import ratio_verdict
 from lstm_core.experiments import tuning
 from pages.sections.tune_form import storage
@@ -95,13 +96,15 @@ def show_best(summary: dict[str, Any]) -> None:
     st.markdown("**Held-out test: the only test figure of this study**")
     comparison = test["comparison"]
     lstm, baseline = test["metrics"]["lstm"], test["metrics"]["persistence"]
+    # The model kind may be a searched setting: name the winner's kind, not always "LSTM".
+    name = MODEL_NAMES[config.model if config is not None else "lstm"]
     columns = st.columns(3)
     columns[0].metric(
         "Held-out test: error relative to baseline", f"{comparison['rmse_ratio']:.3f}x"
     )
-    columns[1].metric("Held-out test: LSTM RMSE", f"${lstm['rmse']:,.2f}")
+    columns[1].metric(f"Held-out test: {name} RMSE", f"${lstm['rmse']:,.2f}")
     columns[2].metric("Held-out test: baseline RMSE", f"${baseline['rmse']:,.2f}")
-    st.info(ratio_verdict(comparison, period="held-out test", decimals=3))
+    st.info(ratio_verdict(comparison, period="held-out test", decimals=3, model_name=name))
     st.caption(
         f"Test period {test['dates'][0]} to {test['dates'][1]} ({test['n']} days). No trial was "
         "chosen by it: the trials were scored on the validation period before it and never "

@@ -81,8 +81,9 @@ def run_trial(
     its per-epoch progress (and so the pruning) coming back as it goes. Either is told not to
     score the test period: the trial's run has no test figures at all.
 
-    After each epoch the same figure is reported to the trial; when the pruner says so,
-    training stops there and optuna.TrialPruned is raised. A complete trial is saved as a run.
+    After each epoch the same figure is reported to the trial; when the pruner says so (before
+    the last epoch), training stops there and optuna.TrialPruned is raised. A complete trial
+    is saved as a run.
     """
     # Imported here so that planning a study (and the page that does it) stays light.
     from lstm_core.model.pipeline import run_training
@@ -102,7 +103,10 @@ def run_trial(
         if state.epoch_finished and len(losses) > reported:
             reported = len(losses)
             trial.report(validation_ratio(losses, reported, baseline_mse), step=reported)
-            pruned = pruned or trial.should_prune()
+            # Pruning saves the epochs still to come; after the last one (a ridge has only
+            # its one fit) the trial is complete, and ending it would only discard it.
+            if state.epoch < state.epochs:
+                pruned = pruned or trial.should_prune()
 
     def stop_training() -> bool:
         return pruned or (should_stop is not None and should_stop())

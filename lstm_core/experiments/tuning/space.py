@@ -13,6 +13,7 @@ from lstm_core.config import (
     MAX_EPOCHS,
     MAX_LAG,
     MAX_UNITS,
+    MODELS,
     RECOMMENDED,
     TARGETS,
     TrainConfig,
@@ -36,15 +37,17 @@ class Setting:
     name: str
     label: str
     kind: str
-    """"int", "log_int" (sampled on a log scale), "ladder" (listed values) or "choice"."""
-    limits: tuple[Any, Any]
-    default: tuple[Any, Any]
+    """"int", "log_int" (sampled on a log scale), "ladder" (listed values, a range of them) or
+    "choice" (named values, any of them)."""
+    limits: tuple[Any, ...]
+    default: tuple[Any, ...]
     ladder: tuple[Any, ...] = ()
 
 
 SETTINGS: dict[str, Setting] = {
     setting.name: setting
     for setting in (
+        Setting("model", "model kind", "choice", MODELS, MODELS, ladder=MODELS),
         Setting("lag", "lag (days)", "int", (2, MAX_LAG), (10, 120)),
         Setting(
             "batch_size", "batch size", "ladder", (1, 512), (16, 256), ladder=BATCH_SIZE_CHOICES
@@ -65,37 +68,47 @@ SETTINGS: dict[str, Setting] = {
 }
 """Every searchable setting, in the order pages and the CLI list them."""
 
+CHOICE_SEPARATOR = "/"
+"""Between the values of a choice setting on the command line: model=lstm/linear."""
+
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """Which settings a study searches and over which range, validated when made."""
+    """Which settings a study searches and over which range, validated when made.
 
-    ranges: tuple[tuple[str, Any, Any], ...]
+    Each of `ranges` is a setting's name and its range: (low, high) for a number, the values
+    to try (one or more, in the setting's order) for a choice such as the model kind.
+    """
+
+    ranges: tuple[tuple[str, tuple[Any, ...]], ...]
 
     def __post_init__(self) -> None:
         if not self.ranges:
             names = ", ".join(SETTINGS)
             raise ValueError(f"Choose at least one setting to search (from {names}).")
-        for name, low, high in self.ranges:
-            _check_range(name, low, high)
+        for name, bounds in self.ranges:
+            _check_range(name, bounds)
 
     @classmethod
-    def of(cls, ranges: Mapping[str, tuple[Any, Any] | None]) -> SearchSpace:
-        """A space from {name: (low, high)}; None takes the setting's default range."""
+    def of(cls, ranges: Mapping[str, tuple[Any, ...] | None]) -> SearchSpace:
+        """A space from {name: (low, high) or a choice's values}; None takes the setting's
+        default range (every value of a choice)."""
         unknown = sorted(set(ranges) - set(SETTINGS))
         if unknown:
             raise ValueError(_not_searchable(", ".join(unknown)))
         rows = []
-        for name in SETTINGS:
+        for name, setting in SETTINGS.items():
             if name in ranges:
-                low, high = ranges[name] or SETTINGS[name].default
-                rows.append((name, low, high))
+                bounds = tuple(ranges[name] or setting.default)
+                if setting.kind == "choice":
+                    bounds = _in_setting_order(setting, bounds)
+                rows.append((name, bounds))
         return cls(tuple(rows))
 
     @classmethod
     def parse(cls, text: str) -> SearchSpace:
-        """From the CLI's "lag,batch_size=32:256,learning_rate" (default ranges where none)."""
-        ranges: dict[str, tuple[Any, Any] | None] = {}
+        """From the CLI's "lag,batch_size=32:256,model=lstm/linear" (default ranges where none)."""
+        ranges: dict[str, tuple[Any, ...] | None] = {}
         for part in (piece.strip() for piece in text.split(",")):
             if not part:
                 continue
@@ -104,10 +117,13 @@ class SearchSpace:
             if not bounds:
                 ranges[name] = None
                 continue
+            setting = SETTINGS.get(name)
+            if setting is not None and setting.kind == "choice":
+                ranges[name] = tuple(value.strip() for value in bounds.split(CHOICE_SEPARATOR))
+                continue
             low_text, separator, high_text = bounds.partition(":")
             if not separator:
                 raise ValueError(f"Write a range as {name}=LOW:HIGH, such as lag=10:120.")
-            setting = SETTINGS.get(name)
             convert = float if setting is not None and setting.name == "learning_rate" else int
             try:
                 ranges[name] = (convert(low_text), convert(high_text))
@@ -119,36 +135,61 @@ class SearchSpace:
 
     def names(self) -> list[str]:
         """The searched settings' names."""
-        return [name for name, _, _ in self.ranges]
+        return [name for name, _ in self.ranges]
 
     def to_dict(self) -> dict[str, list[Any]]:
-        """JSON-ready: {name: [low, high]}."""
-        return {name: [low, high] for name, low, high in self.ranges}
+        """JSON-ready: {name: [low, high]}, or {name: [values]} for a choice."""
+        return {name: list(bounds) for name, bounds in self.ranges}
 
     def choices(self, name: str) -> tuple[Any, ...]:
         """The values a ladder or choice setting samples from."""
-        for each, low, high in self.ranges:
+        for each, bounds in self.ranges:
             if each == name:
-                return _ladder_between(SETTINGS[name], low, high)
+                return _ladder_between(SETTINGS[name], bounds)
         raise KeyError(name)
+
+
+def _in_setting_order(setting: Setting, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A choice's values once each, in the setting's order (unknown ones last, for the check):
+    "linear/lstm" and "lstm/linear/lstm" are the same search, and so the same study."""
+    ranks = {value: index for index, value in enumerate(setting.ladder)}
+    return tuple(sorted(dict.fromkeys(values), key=lambda value: ranks.get(value, len(ranks))))
 
 
 def _not_searchable(name: str) -> str:
     return f"{name} is not a setting a study can search; choose from {', '.join(SETTINGS)}."
 
 
-def _ladder_between(setting: Setting, low: Any, high: Any) -> tuple[Any, ...]:
+def _ladder_between(setting: Setting, bounds: tuple[Any, ...]) -> tuple[Any, ...]:
     if setting.kind == "choice":
-        return setting.ladder
+        return bounds
+    low, high = bounds
     return tuple(value for value in setting.ladder if low <= value <= high)
 
 
-def _check_range(name: str, low: Any, high: Any) -> None:
+def _check_choices(setting: Setting, values: tuple[Any, ...]) -> None:
+    listed = ", ".join(setting.ladder)
+    if not values:
+        raise ValueError(f"Choose at least one {setting.label} to try, from {listed}.")
+    unknown = [value for value in values if value not in setting.ladder]
+    if unknown:
+        raise ValueError(
+            f"{', '.join(map(str, unknown))} is not a {setting.label} a study can try; "
+            f"choose from {listed} (several separated by {CHOICE_SEPARATOR}, such as "
+            f"{setting.name}={CHOICE_SEPARATOR.join(setting.ladder[:2])})."
+        )
+
+
+def _check_range(name: str, bounds: tuple[Any, ...]) -> None:
     setting = SETTINGS.get(name)
     if setting is None:
         raise ValueError(_not_searchable(name))
     if setting.kind == "choice":
+        _check_choices(setting, bounds)
         return
+    if len(bounds) != 2:
+        raise ValueError(f"The range of {setting.label} must be two numbers, got {bounds!r}.")
+    low, high = bounds
     kinds = int | float if setting.name == "learning_rate" else int
     for value in (low, high):
         if isinstance(value, bool) or not isinstance(value, kinds):
@@ -167,7 +208,7 @@ def _check_range(name: str, low: Any, high: Any) -> None:
             f"The {setting.label} range must lie between {lowest} and {highest}, "
             f"got {low} to {high}."
         )
-    if setting.kind == "ladder" and not _ladder_between(setting, low, high):
+    if setting.kind == "ladder" and not _ladder_between(setting, bounds):
         listed = ", ".join(str(value) for value in setting.ladder)
         raise ValueError(
             f"No {setting.label} the Train page offers ({listed}) lies between {low} and {high}."
@@ -203,11 +244,12 @@ def check_base(base: TrainConfig) -> None:
 def suggest_config(trial: optuna.Trial, base: TrainConfig, space: SearchSpace) -> TrainConfig:
     """The trial's settings: sampled where searched, the base's elsewhere."""
     values: dict[str, Any] = {}
-    for name, low, high in space.ranges:
+    for name, bounds in space.ranges:
         setting = SETTINGS[name]
         if setting.kind in ("ladder", "choice"):
             values[name] = trial.suggest_categorical(name, space.choices(name))
         else:
+            low, high = bounds
             values[name] = trial.suggest_int(name, low, high, log=setting.kind == "log_int")
     first = values.pop("units_1", base.units[0])
     units: tuple[int, ...] = (first,)
