@@ -3,6 +3,8 @@
 Not a page: pages/compare.py calls `lineup_section`.
 """
 
+import math
+
 import streamlit as st
 
 from lstm_core.charts.lineup import lineup_chart
@@ -14,10 +16,8 @@ from pages.shared import session
 LINEUP_KIND = "lineup"
 TABLE_FORMATS = {
     "validation ratio": "%.3f",
-    "validation spread": "%.3f",
     "validation DM p": "%.3f",
     "test ratio": "%.3f",
-    "test spread": "%.3f",
     "test DM p": "%.3f",
     "seconds": "%.2f",
     "parameters": "%d",
@@ -56,6 +56,13 @@ def show_lineup() -> None:
     table = lineup.lineup_table(complete)
     st.plotly_chart(lineup_chart(table), key="lineup_chart")
     shown = table.drop(columns=["model"]).rename(columns={"name": "model"})
+    for column in ("validation spread", "test spread"):
+        if column in shown.columns:
+            # One seed has no spread: said in words, not shown as an empty "None".
+            shown[column] = [
+                f"{value:.3f}" if math.isfinite(value) else "- (one seed)"
+                for value in shown[column]
+            ]
     st.dataframe(
         shown,
         hide_index=True,
