@@ -22,14 +22,20 @@ Importing this module imports no TensorFlow; only `input_saliency` on a Keras mo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from lstm_core.config import TrainConfig
-from lstm_core.model.twin import LayerWeights, NetworkTwin, hard_sigmoid, linear, relu
+
+# One table of activations for both NumPy forward passes (the twin's and the trace's).
+from lstm_core.model.twin import (
+    DENSE_ACTIVATIONS,
+    RECURRENT_ACTIVATIONS,
+    LayerWeights,
+    NetworkTwin,
+)
 
 __all__ = [
     "LayerTrace",
@@ -41,30 +47,6 @@ __all__ = [
     "reach_sentence",
     "trace_window",
 ]
-
-
-def _sigmoid(values: np.ndarray) -> np.ndarray:
-    """Logistic sigmoid, written piecewise so large |x| never overflows exp."""
-    result = np.empty_like(values)
-    positive = values >= 0
-    result[positive] = 1.0 / (1.0 + np.exp(-values[positive]))
-    exp_values = np.exp(values[~positive])
-    result[~positive] = exp_values / (1.0 + exp_values)
-    return result
-
-
-RECURRENT_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "sigmoid": _sigmoid,
-    "hard_sigmoid": hard_sigmoid,
-}
-"""Gate activations the NumPy forward pass knows; Keras 3's LSTM default is 'sigmoid'."""
-
-DENSE_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "linear": linear,
-    "relu": relu,
-    "tanh": np.tanh,
-}
-"""Activations `trace_window` can apply after the LSTM layers."""
 
 
 @dataclass(frozen=True)
